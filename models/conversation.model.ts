@@ -1,0 +1,63 @@
+import { Schema, model, type InferSchemaType, type HydratedDocument } from 'mongoose';
+
+/**
+ * A member's read state. Everything with seq <= read_seq is read by this member,
+ * so a member's unread count is the number of other people's live messages above
+ * it: exact in groups, and never a counter that a crash could leave wrong.
+ */
+const memberSchema = new Schema(
+  {
+    user_id: { type: Schema.Types.ObjectId, ref: 'User', required: true },
+    read_seq: { type: Number, default: 0 },
+    last_read_at: { type: Date, default: null },
+  },
+  { _id: false },
+);
+
+const lastMessageSchema = new Schema(
+  {
+    message_id: { type: Schema.Types.ObjectId, required: true },
+    seq: { type: Number, required: true },
+    text: { type: String, required: true },
+    sender_id: { type: Schema.Types.ObjectId, ref: 'User', required: true },
+    sent_at: { type: Date, required: true },
+    is_read: { type: Boolean, default: false },
+  },
+  { _id: false },
+);
+
+const conversationSchema = new Schema(
+  {
+    participants: {
+      type: [{ type: Schema.Types.ObjectId, ref: 'User' }],
+      required: true,
+    },
+    /**
+     * Sorted participant ids plus listing id. Its unique index makes get-or-create
+     * race-free: concurrent creators collide on insert instead of both inserting.
+     */
+    participant_key: { type: String, required: true },
+    listing_id: { type: String, default: null },
+    created_by: { type: Schema.Types.ObjectId, ref: 'User', required: true },
+    members: { type: [memberSchema], default: [] },
+    /** Highest message seq handed out so far (a hint; messages hold the truth). */
+    last_seq: { type: Number, default: 0 },
+    last_message: { type: lastMessageSchema, default: null },
+    /** Sort key of the conversation list: creation, then every new message. */
+    last_message_at: { type: Date, default: null },
+    last_activity_at: { type: Date, required: true, default: () => new Date() },
+  },
+  {
+    collection: 'conversations',
+    timestamps: { createdAt: 'created_at', updatedAt: 'updated_at' } as const,
+  },
+);
+
+// get-or-create: find/insert by the participant set + listing.
+conversationSchema.index({ participant_key: 1 }, { unique: true });
+// GET /conversations: a user's conversations by most recent activity, with a stable tie-break.
+conversationSchema.index({ participants: 1, last_activity_at: -1, _id: -1 });
+
+export type ConversationFields = InferSchemaType<typeof conversationSchema>;
+export type ConversationDocument = HydratedDocument<ConversationFields>;
+export const Conversation = model('Conversation', conversationSchema);

@@ -1,0 +1,3 @@
+export * from './user.model';
+export * from './conversation.model';
+export * from './message.model';

@@ -1,0 +1,53 @@
+import { randomUUID } from 'node:crypto';
+import express, { type Express } from 'express';
+import helmet from 'helmet';
+import { pinoHttp } from 'pino-http';
+import type { ChatServices } from './chat';
+import { loadActor } from './chat/user.service';
+import { authenticate, type ActorLoader } from './http/middleware/authenticate';
+import { errorHandler, notFoundHandler } from './http/middleware/errors';
+import { chatRoutes } from './http/routes/chat.routes';
+import { healthRoutes, type ReadinessCheck } from './http/routes/health.routes';
+import type { TokenVerifier } from './lib/jwt';
+import type { Logger } from './lib/logger';
+
+export interface AppDeps {
+  chat: ChatServices;
+  verifier: TokenVerifier;
+  logger: Logger;
+  readiness: ReadinessCheck;
+  bodyLimit?: string;
+  loadActor?: ActorLoader;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+/** Builds the Express app. Never listens: server.ts does. */
+export function createApp(deps: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback');
+  app.use(helmet());
+  app.use(
+    pinoHttp({
+      logger: deps.logger,
+      genReqId: (req, res) => {
+        const incoming = req.headers['x-request-id'];
+        const id = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+        res.setHeader('x-request-id', id);
+        return id;
+      },
+      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : 'info'),
+      serializers: {
+        req: (req: { id: unknown; method: unknown; url: unknown }) => ({ id: req.id, method: req.method, url: req.url }),
+      },
+    }),
+  );
+  app.use(express.json({ limit: deps.bodyLimit ?? '32kb', strict: true }));
+
+  app.use(healthRoutes(deps.readiness));
+  app.use('/api/chat', chatRoutes(deps.chat, authenticate(deps.verifier, deps.loadActor ?? loadActor)));
+  app.use(notFoundHandler());
+  app.use(errorHandler(deps.logger));
+  return app;
+}

@@ -1,0 +1,176 @@
+import { Types } from 'mongoose';
+import { Conversation } from '../../models';
+import { AppError } from '../lib/errors';
+import type { ChatEvents } from './chat-events';
+import { decodeCursor, encodeCursor } from './cursor';
+import { isDuplicateKey } from './db-errors';
+import { sameId } from './ids';
+import { toConversationView, type ConversationRecord } from './presenters';
+import type { Actor, ConversationView } from './types';
+import { countExistingUsers, profilesFor } from './user.service';
+import { unreadCounts, type ReadStateRecord } from './unread';
+
+export const MAX_PARTICIPANTS = 50;
+
+type StoredConversation = ConversationRecord &
+  ReadStateRecord & { created_by: Types.ObjectId; last_activity_at: Date };
+
+/** Canonical key of a participant set + listing: the get-or-create identity. */
+export function participantKey(participantIds: string[], listingId: string | null): string {
+  return `${[...participantIds].sort().join(',')}|${listingId ?? ''}`;
+}
+
+/**
+ * The conversation a user takes part in, or 404: a non-participant learns nothing
+ * about whether the conversation exists.
+ */
+export async function requireParticipation(conversationId: string, userId: string): Promise<StoredConversation> {
+  const conversation = await Conversation.findOne({ _id: conversationId, participants: userId }).lean<StoredConversation>();
+  if (!conversation) throw new AppError('CONVERSATION_NOT_FOUND');
+  return conversation;
+}
+
+async function presentMany(conversations: StoredConversation[], userId: string): Promise<ConversationView[]> {
+  const [profiles, counts] = await Promise.all([
+    profilesFor(conversations.flatMap((c) => c.participants)),
+    unreadCounts(userId, conversations),
+  ]);
+  return conversations.map((c) => toConversationView(c, profiles, counts.get(c._id.toString()) ?? 0));
+}
+
+export function createConversationService(events: ChatEvents) {
+  return {
+    /**
+     * Get-or-create the conversation between the caller and `participantIds` about
+     * `listingId`. Race-free: the unique participant_key decides, not a prior read.
+     */
+    async getOrCreate(
+      actor: Actor,
+      input: { participantIds: string[]; listingId: string | null },
+    ): Promise<{ conversation: ConversationView; created: boolean }> {
+      const participants = [...new Set([actor.id, ...input.participantIds])];
+      if (participants.length < 2) {
+        throw new AppError('VALIDATION_FAILED', 'A conversation needs at least one other participant', [
+          { field: 'recipient_id', message: 'must name someone other than yourself' },
+        ]);
+      }
+      if (participants.length > MAX_PARTICIPANTS) {
+        throw new AppError('VALIDATION_FAILED', `A conversation has at most ${MAX_PARTICIPANTS} participants`);
+      }
+      const others = participants.filter((id) => id !== actor.id);
+      if ((await countExistingUsers(others)) !== others.length) throw new AppError('USER_NOT_FOUND');
+
+      const key = participantKey(participants, input.listingId);
+      let created = false;
+      let stored = await Conversation.findOne({ participant_key: key }).lean<StoredConversation>();
+      if (!stored) {
+        try {
+          const now = new Date();
+          const doc = await Conversation.create({
+            participants,
+            participant_key: key,
+            listing_id: input.listingId,
+            created_by: actor.id,
+            members: participants.map((id) => ({ user_id: id, read_seq: 0 })),
+            last_activity_at: now,
+          });
+          stored = doc.toObject() as unknown as StoredConversation;
+          created = true;
+        } catch (err) {
+          if (!isDuplicateKey(err)) throw err;
+          // Someone created it between our read and our insert: theirs is the one.
+          stored = await Conversation.findOne({ participant_key: key }).lean<StoredConversation>();
+          if (!stored) throw err;
+        }
+      }
+      const [conversation] = await presentMany([stored], actor.id);
+      return { conversation, created };
+    },
+
+    /** The caller's conversations, most recent activity first, keyset-paginated. */
+    async list(
+      actor: Actor,
+      options: { limit: number; cursor?: string },
+    ): Promise<{ conversations: ConversationView[]; nextCursor: string | null }> {
+      const filter: Record<string, unknown> = { participants: new Types.ObjectId(actor.id) };
+      if (options.cursor) {
+        const { at, id } = decodeCursor(options.cursor);
+        filter.$or = [{ last_activity_at: { $lt: at } }, { last_activity_at: at, _id: { $lt: id } }];
+      }
+      const rows = await Conversation.find(filter)
+        .sort({ last_activity_at: -1, _id: -1 })
+        .limit(options.limit + 1)
+        .lean<StoredConversation[]>();
+      const page = rows.slice(0, options.limit);
+      const last = page[page.length - 1];
+      const nextCursor =
+        rows.length > options.limit && last ? encodeCursor(last.last_activity_at, last._id) : null;
+      return { conversations: await presentMany(page, actor.id), nextCursor };
+    },
+
+    async get(actor: Actor, conversationId: string): Promise<ConversationView> {
+      const stored = await requireParticipation(conversationId, actor.id);
+      const [conversation] = await presentMany([stored], actor.id);
+      return conversation;
+    },
+
+    /** Adds people to a conversation; any participant may. New members start with nothing unread. */
+    async addParticipants(actor: Actor, conversationId: string, userIds: string[]): Promise<ConversationView> {
+      const stored = await requireParticipation(conversationId, actor.id);
+      const added = [...new Set(userIds)].filter((id) => !stored.participants.some((p) => sameId(p, id)));
+      if (added.length === 0) return this.get(actor, conversationId);
+      if (stored.participants.length + added.length > MAX_PARTICIPANTS) {
+        throw new AppError('VALIDATION_FAILED', `A conversation has at most ${MAX_PARTICIPANTS} participants`);
+      }
+      if ((await countExistingUsers(added)) !== added.length) throw new AppError('USER_NOT_FOUND');
+      const participants = [...stored.participants.map(String), ...added];
+      await updateMembership(stored, participants, {
+        $push: {
+          participants: { $each: added.map((id) => new Types.ObjectId(id)) },
+          members: { $each: added.map((id) => ({ user_id: id, read_seq: stored.last_seq, last_read_at: null })) },
+        },
+      });
+      events.participantsChanged({ conversationId, participantIds: participants, added, removed: [] });
+      return this.get(actor, conversationId);
+    },
+
+    /**
+     * Removes a participant. Anyone may leave; only the creator removes others.
+     * The removed user's sockets stop receiving the conversation's events.
+     */
+    async removeParticipant(actor: Actor, conversationId: string, userId: string): Promise<{ removed: string }> {
+      const stored = await requireParticipation(conversationId, actor.id);
+      if (userId !== actor.id && !sameId(stored.created_by, actor.id)) {
+        throw new AppError('FORBIDDEN', 'Only the conversation creator can remove other participants');
+      }
+      if (!stored.participants.some((p) => sameId(p, userId))) throw new AppError('USER_NOT_FOUND', 'Not a participant');
+      const participants = stored.participants.map(String).filter((id) => id !== userId);
+      const userObjectId = new Types.ObjectId(userId);
+      await updateMembership(stored, participants, {
+        $pull: { participants: userObjectId, members: { user_id: userObjectId } },
+      });
+      events.participantsChanged({ conversationId, participantIds: participants, added: [], removed: [userId] });
+      return { removed: userId };
+    },
+  };
+}
+
+/** Applies a membership change and re-keys the conversation; 409 if the new set collides with another one. */
+async function updateMembership(
+  stored: StoredConversation & { participant_key?: string },
+  participants: string[],
+  change: Record<string, unknown>,
+): Promise<void> {
+  try {
+    const result = await Conversation.updateOne(
+      { _id: stored._id, participants: { $size: stored.participants.length } },
+      { ...change, $set: { participant_key: participantKey(participants, stored.listing_id ?? null) } },
+    );
+    if (result.matchedCount === 0) throw new AppError('CONFLICT', 'Participants changed concurrently; retry');
+  } catch (err) {
+    if (isDuplicateKey(err)) throw new AppError('CONFLICT', 'A conversation with these participants already exists');
+    throw err;
+  }
+}
+
+export type ConversationService = ReturnType<typeof createConversationService>;

@@ -1,0 +1,48 @@
+import { AppError } from '../lib/errors';
+
+interface DuplicateKeyLike {
+  code?: unknown;
+  keyPattern?: Record<string, unknown>;
+  keyValue?: Record<string, unknown>;
+  message?: unknown;
+}
+
+/**
+ * Whether an error is a unique-index violation on `field`. Checked by duck typing
+ * (several driver copies can be loaded) and by the message text, because not every
+ * wire-compatible server fills keyPattern.
+ */
+export function isDuplicateKeyOn(err: unknown, field: string): boolean {
+  if (typeof err !== 'object' || err === null) return false;
+  const e = err as DuplicateKeyLike;
+  if (e.code !== 11000 && e.code !== 11001) return false;
+  if (e.keyPattern && field in e.keyPattern) return true;
+  if (e.keyValue && field in e.keyValue) return true;
+  return typeof e.message === 'string' && e.message.includes(field);
+}
+
+export function isDuplicateKey(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && ((err as DuplicateKeyLike).code === 11000);
+}
+
+const UNAVAILABLE_NAMES = new Set([
+  'MongoServerSelectionError',
+  'MongoNetworkError',
+  'MongoNetworkTimeoutError',
+  'MongoNotConnectedError',
+  'MongoTopologyClosedError',
+  'MongooseServerSelectionError',
+  'MongoPoolClearedError',
+  'MongoWaitQueueTimeoutError',
+]);
+
+/** Maps "the database is unreachable" errors to a retryable 503; passes others through. */
+export function asAvailabilityError(err: unknown): unknown {
+  if (err instanceof Error && UNAVAILABLE_NAMES.has(err.name)) {
+    return new AppError('DATABASE_UNAVAILABLE');
+  }
+  if (err instanceof Error && /buffering timed out|Client must be connected|connection .* closed/i.test(err.message)) {
+    return new AppError('DATABASE_UNAVAILABLE');
+  }
+  return err;
+}

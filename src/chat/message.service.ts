@@ -1,0 +1,188 @@
+import { Types } from 'mongoose';
+import { Conversation, Message } from '../../models';
+import { AppError } from '../lib/errors';
+import type { ChatEvents } from './chat-events';
+import { requireParticipation } from './conversation.service';
+import { isDuplicateKeyOn } from './db-errors';
+import { sameId } from './ids';
+import { toLastMessageRecord, toMessageView, type MessageRecord } from './presenters';
+import type { ReadService } from './read.service';
+import { checkedClientMessageId, checkedText } from './rules';
+import type { Actor, MessageView } from './types';
+import { profilesFor } from './user.service';
+import { missingProfile } from './presenters';
+
+/** Bounded so a pathological pile-up of concurrent senders fails loudly instead of spinning. */
+const MAX_SEQ_ATTEMPTS = 64;
+
+export interface SendResult {
+  /** The stored message as a record (views are built by the caller's dialect). */
+  record: MessageRecord;
+  sender: Actor['profile'];
+  /** False when client_message_id matched an earlier send: nothing new was stored or emitted. */
+  created: boolean;
+}
+
+async function latestSeq(conversationId: Types.ObjectId): Promise<number> {
+  const latest = await Message.findOne({ conversation_id: conversationId }, { seq: 1 })
+    .sort({ seq: -1 })
+    .lean<{ seq: number }>();
+  return latest?.seq ?? 0;
+}
+
+async function findByDedupeKey(dedupeKey: string): Promise<MessageRecord | null> {
+  return Message.findOne({ dedupe_key: dedupeKey }).lean<MessageRecord>();
+}
+
+export function createMessageService(events: ChatEvents, reads: ReadService) {
+  return {
+    /**
+     * Stores a message and announces it. The insert is the single commit point:
+     * seq is taken optimistically (last known + 1) and the unique
+     * (conversation_id, seq) index rejects a collision, so seqs stay gapless without
+     * a transaction. A repeated client_message_id returns the original message.
+     */
+    async send(
+      actor: Actor,
+      conversationId: string,
+      input: { text: unknown; clientMessageId?: unknown },
+    ): Promise<SendResult> {
+      const text = checkedText(input.text);
+      const clientMessageId = checkedClientMessageId(input.clientMessageId);
+      const dedupeKey = clientMessageId ? `${actor.id}:${clientMessageId}` : undefined;
+
+      const replay = async (): Promise<SendResult | null> => {
+        if (!dedupeKey) return null;
+        const original = await findByDedupeKey(dedupeKey);
+        if (!original) return null;
+        if (!sameId(original.conversation_id, conversationId)) {
+          throw new AppError('CONFLICT', 'client_message_id was already used for another conversation');
+        }
+        return { record: original, sender: actor.profile, created: false };
+      };
+
+      const earlier = await replay();
+      if (earlier) return earlier;
+      const conversation = await requireParticipation(conversationId, actor.id);
+
+      let seq = conversation.last_seq + 1;
+      for (let attempt = 0; attempt < MAX_SEQ_ATTEMPTS; attempt++) {
+        const sentAt = new Date();
+        try {
+          const doc = await Message.create({
+            conversation_id: conversation._id,
+            sender_id: actor.id,
+            text,
+            seq,
+            client_message_id: clientMessageId,
+            dedupe_key: dedupeKey,
+            sent_at: sentAt,
+          });
+          const record = doc.toObject() as unknown as MessageRecord;
+          await recordLastMessage(conversation._id, record);
+          events.messageCreated({
+            conversationId: conversation._id.toString(),
+            participantIds: conversation.participants.map(String),
+            message: record,
+            sender: actor.profile,
+          });
+          return { record, sender: actor.profile, created: true };
+        } catch (err) {
+          if (dedupeKey && isDuplicateKeyOn(err, 'dedupe_key')) {
+            const original = await replay();
+            if (original) return original;
+          }
+          if (!isDuplicateKeyOn(err, 'seq')) throw err;
+          // Another send took this position: continue after the newest stored one.
+          seq = Math.max(seq, await latestSeq(conversation._id)) + 1;
+        }
+      }
+      throw new AppError('DATABASE_UNAVAILABLE', 'Too many concurrent sends in this conversation; retry');
+    },
+
+    /**
+     * Seed history: page 1 is the newest `limit` messages, page 2 the ones before,
+     * each returned oldest first with the sender populated. Marks read, for the
+     * caller, other people's messages up to the newest one returned.
+     */
+    async history(actor: Actor, conversationId: string, options: { page: number; limit: number }): Promise<MessageView[]> {
+      const conversation = await requireParticipation(conversationId, actor.id);
+      const newestFirst = await Message.find({ conversation_id: conversation._id, deleted_at: null })
+        .sort({ seq: -1 })
+        .skip((options.page - 1) * options.limit)
+        .limit(options.limit)
+        .lean<MessageRecord[]>();
+      const page = newestFirst.reverse();
+      const newest = page[page.length - 1];
+      if (newest) {
+        const receipt = await reads.markReadUpTo(actor, conversation, newest.seq, newest._id.toString());
+        if (receipt) {
+          const readAt = new Date(receipt.read_at);
+          for (const message of page) {
+            if (!message.is_read && !sameId(message.sender_id, actor.id)) {
+              Object.assign(message, { is_read: true, read_at: readAt, status: 'read' });
+            }
+          }
+        }
+      }
+      const profiles = await profilesFor(page.map((m) => m.sender_id));
+      return page.map((m) => toMessageView(m, profiles.get(m.sender_id.toString()) ?? missingProfile(m.sender_id.toString())));
+    },
+
+    /** Soft delete by the sender. last_message is repaired; unread counts follow by construction. */
+    async remove(
+      actor: Actor,
+      conversationId: string,
+      messageId: string,
+    ): Promise<{ _id: string; conversation_id: string; deleted_at: string }> {
+      const conversation = await requireParticipation(conversationId, actor.id);
+      const message = await Message.findOne({ _id: messageId, conversation_id: conversation._id, deleted_at: null })
+        .lean<MessageRecord>();
+      if (!message) throw new AppError('MESSAGE_NOT_FOUND');
+      if (!sameId(message.sender_id, actor.id)) throw new AppError('FORBIDDEN', 'Only the sender can delete a message');
+      const deletedAt = new Date();
+      const result = await Message.updateOne({ _id: message._id, deleted_at: null }, { $set: { deleted_at: deletedAt } });
+      if (result.modifiedCount === 0) throw new AppError('MESSAGE_NOT_FOUND');
+      await repairLastMessage(conversation._id, message._id);
+      events.messageDeleted({
+        conversationId: conversation._id.toString(),
+        participantIds: conversation.participants.map(String),
+        messageId: message._id.toString(),
+        seq: message.seq,
+        deletedAt,
+      });
+      return { _id: message._id.toString(), conversation_id: conversationId, deleted_at: deletedAt.toISOString() };
+    },
+  };
+}
+
+/**
+ * Points last_message at this message unless a newer one got there first.
+ * Conditional on seq, so out-of-order completion of concurrent sends is harmless.
+ */
+async function recordLastMessage(conversationId: Types.ObjectId, message: MessageRecord): Promise<void> {
+  await Conversation.updateOne(
+    { _id: conversationId, last_seq: { $lt: message.seq } },
+    {
+      $set: {
+        last_seq: message.seq,
+        last_message: toLastMessageRecord(message),
+        last_message_at: message.sent_at,
+        last_activity_at: message.sent_at,
+      },
+    },
+  );
+}
+
+/** After a delete: if the deleted message was last_message, fall back to the newest live one. */
+async function repairLastMessage(conversationId: Types.ObjectId, deletedId: Types.ObjectId): Promise<void> {
+  const live = await Message.findOne({ conversation_id: conversationId, deleted_at: null })
+    .sort({ seq: -1 })
+    .lean<MessageRecord>();
+  await Conversation.updateOne(
+    { _id: conversationId, 'last_message.message_id': deletedId },
+    { $set: { last_message: live ? toLastMessageRecord(live) : null } },
+  );
+}
+
+export type MessageService = ReturnType<typeof createMessageService>;

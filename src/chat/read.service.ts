@@ -1,0 +1,107 @@
+import { Types } from 'mongoose';
+import { Conversation, Message } from '../../models';
+import type { ChatEvents } from './chat-events';
+import { requireParticipation } from './conversation.service';
+import type { Actor } from './types';
+import { unreadCounts, type ReadStateRecord } from './unread';
+
+export interface ReadReceipt {
+  conversation_id: string;
+  reader_id: string;
+  read_up_to_seq: number;
+  read_up_to_message_id: string | null;
+  read_at: string;
+  marked_count: number;
+}
+
+interface ReadTarget {
+  _id: Types.ObjectId;
+  participants: Types.ObjectId[];
+}
+
+export function createReadService(events: ChatEvents) {
+  /**
+   * Moves the caller's read horizon up to `upToSeq` and marks other people's
+   * messages at or below it read. Idempotent and monotonic: a horizon never moves
+   * back, so fetching an older page never marks newer messages, and a repeat does
+   * no writes. Returns null when nothing new became read.
+   */
+  async function markReadUpTo(
+    actor: Actor,
+    conversation: ReadTarget,
+    upToSeq: number,
+    upToMessageId: string | null,
+  ): Promise<ReadReceipt | null> {
+    if (upToSeq <= 0) return null;
+    const readAt = new Date();
+    const me = new Types.ObjectId(actor.id);
+    const advanced = await Conversation.updateOne(
+      { _id: conversation._id, members: { $elemMatch: { user_id: me, read_seq: { $lt: upToSeq } } } },
+      { $set: { 'members.$[me].read_seq': upToSeq, 'members.$[me].last_read_at': readAt } },
+      { arrayFilters: [{ 'me.user_id': me, 'me.read_seq': { $lt: upToSeq } }] },
+    );
+    if (advanced.modifiedCount === 0) return null;
+    const marked = await Message.updateMany(
+      { conversation_id: conversation._id, seq: { $lte: upToSeq }, sender_id: { $ne: me }, is_read: false, deleted_at: null },
+      { $set: { is_read: true, read_at: readAt, status: 'read' } },
+    );
+    await Conversation.updateOne(
+      { _id: conversation._id, 'last_message.seq': { $lte: upToSeq }, 'last_message.sender_id': { $ne: me } },
+      { $set: { 'last_message.is_read': true } },
+    );
+    const receipt: ReadReceipt = {
+      conversation_id: conversation._id.toString(),
+      reader_id: actor.id,
+      read_up_to_seq: upToSeq,
+      read_up_to_message_id: upToMessageId,
+      read_at: readAt.toISOString(),
+      marked_count: marked.modifiedCount,
+    };
+    events.messagesRead({
+      conversationId: receipt.conversation_id,
+      participantIds: conversation.participants.map(String),
+      readerId: actor.id,
+      upToSeq,
+      upToMessageId,
+      readAt,
+    });
+    return receipt;
+  }
+
+  return {
+    markReadUpTo,
+
+    /** Karmyq "mark-read": everything currently in the conversation becomes read for the caller. */
+    async markAllRead(actor: Actor, conversationId: string): Promise<ReadReceipt> {
+      const conversation = await requireParticipation(conversationId, actor.id);
+      const latest = await Message.findOne({ conversation_id: conversation._id }, { _id: 1, seq: 1 })
+        .sort({ seq: -1 })
+        .lean<{ _id: Types.ObjectId; seq: number }>();
+      const receipt = latest ? await markReadUpTo(actor, conversation, latest.seq, latest._id.toString()) : null;
+      return (
+        receipt ?? {
+          conversation_id: conversationId,
+          reader_id: actor.id,
+          read_up_to_seq: latest?.seq ?? 0,
+          read_up_to_message_id: latest?._id.toString() ?? null,
+          read_at: new Date().toISOString(),
+          marked_count: 0,
+        }
+      );
+    },
+
+    /** Total unread messages across all the caller's conversations. */
+    async totalUnread(actor: Actor): Promise<number> {
+      const conversations = await Conversation.find(
+        { participants: new Types.ObjectId(actor.id) },
+        { _id: 1, last_seq: 1, members: 1 },
+      ).lean<ReadStateRecord[]>();
+      const counts = await unreadCounts(actor.id, conversations);
+      let total = 0;
+      for (const n of counts.values()) total += n;
+      return total;
+    },
+  };
+}
+
+export type ReadService = ReturnType<typeof createReadService>;

@@ -1,0 +1,96 @@
+/**
+ * Configuration, parsed and validated once at boot. The only module that reads
+ * process.env: everything else receives a Config.
+ */
+export interface Config {
+  nodeEnv: string;
+  port: number;
+  mongodbUri: string | undefined;
+  /** Which embedded database to try when MONGODB_URI is unset. */
+  embeddedDb: 'auto' | 'memory-server' | 'emulator';
+  jwt: {
+    secret: string | undefined;
+    publicKey: string | undefined;
+    usingDevSecret: boolean;
+    issuer: string | undefined;
+    audience: string | undefined;
+    clockToleranceSec: number;
+  };
+  logLevel: string;
+  bodyLimit: string;
+  shutdownTimeoutMs: number;
+}
+
+export const DEV_JWT_SECRET = 'dev-only-insecure-jwt-secret-change-me';
+
+export class ConfigError extends Error {}
+
+type Env = Record<string, string | undefined>;
+
+function intFrom(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${name} must be an integer between ${min} and ${max} (got "${raw}")`);
+  }
+  return value;
+}
+
+function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!(allowed as readonly string[]).includes(raw)) {
+    throw new ConfigError(`${name} must be one of ${allowed.join(', ')} (got "${raw}")`);
+  }
+  return raw as T;
+}
+
+/** Multi-line PEM keys are often passed with literal "\n" in env files. */
+function pem(raw: string | undefined): string | undefined {
+  return raw ? raw.replace(/\\n/g, '\n') : undefined;
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const nodeEnv = env.NODE_ENV || 'development';
+  const mongodbUri = env.MONGODB_URI || undefined;
+  if (mongodbUri && !/^mongodb(\+srv)?:\/\//.test(mongodbUri)) {
+    throw new ConfigError('MONGODB_URI must start with mongodb:// or mongodb+srv://');
+  }
+  const publicKey = pem(env.JWT_PUBLIC_KEY);
+  let secret = env.JWT_SECRET || undefined;
+  let usingDevSecret = false;
+  if (!secret && !publicKey) {
+    if (nodeEnv === 'production') {
+      throw new ConfigError('JWT_SECRET (or JWT_PUBLIC_KEY) is required when NODE_ENV=production');
+    }
+    secret = DEV_JWT_SECRET;
+    usingDevSecret = true;
+  }
+  if (secret && nodeEnv === 'production' && secret.length < 32) {
+    throw new ConfigError('JWT_SECRET must be at least 32 characters in production');
+  }
+  const logLevel = oneOf(
+    env,
+    'LOG_LEVEL',
+    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const,
+    nodeEnv === 'test' ? 'silent' : 'info',
+  );
+  return {
+    nodeEnv,
+    port: intFrom(env, 'PORT', 3000, 0, 65535),
+    mongodbUri,
+    embeddedDb: oneOf(env, 'EMBEDDED_DB', ['auto', 'memory-server', 'emulator'] as const, 'auto'),
+    jwt: {
+      secret,
+      publicKey,
+      usingDevSecret,
+      issuer: env.JWT_ISSUER || undefined,
+      audience: env.JWT_AUDIENCE || undefined,
+      clockToleranceSec: intFrom(env, 'JWT_CLOCK_TOLERANCE_SEC', 5, 0, 300),
+    },
+    logLevel,
+    bodyLimit: '32kb',
+    shutdownTimeoutMs: intFrom(env, 'SHUTDOWN_TIMEOUT_MS', 10000, 100, 120000),
+  };
+}

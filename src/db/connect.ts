@@ -1,0 +1,37 @@
+import mongoose from 'mongoose';
+import { Conversation, Message, User } from '../../models';
+
+// Filters only ever contain paths our schemas know; anything else is dropped.
+mongoose.set('strictQuery', true);
+
+/** Connects the default Mongoose connection and makes sure every index exists. */
+export async function connectDatabase(uri: string, dbName?: string): Promise<typeof mongoose> {
+  await mongoose.connect(uri, {
+    dbName,
+    serverSelectionTimeoutMS: 5000,
+    // Fail fast while the database is unreachable instead of queueing requests forever.
+    bufferCommands: false,
+    maxPoolSize: 50,
+  });
+  await Promise.all([User.createIndexes(), Conversation.createIndexes(), Message.createIndexes()]);
+  return mongoose;
+}
+
+export async function disconnectDatabase(): Promise<void> {
+  await mongoose.disconnect();
+}
+
+/** True while the driver can reach the server (used by /ready). */
+export async function databaseIsReachable(timeoutMs = 1000): Promise<boolean> {
+  const db = mongoose.connection.db;
+  if (mongoose.connection.readyState !== 1 || !db) return false;
+  try {
+    await Promise.race([
+      db.admin().command({ ping: 1 }),
+      new Promise((_, reject) => setTimeout(() => reject(new Error('ping timeout')), timeoutMs).unref()),
+    ]);
+    return true;
+  } catch {
+    return false;
+  }
+}

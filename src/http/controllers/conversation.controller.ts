@@ -1,0 +1,63 @@
+import type { Request, Response } from 'express';
+import { matchedData } from 'express-validator';
+import type { ChatServices } from '../../chat';
+import { LIST_LIMIT_DEFAULT } from '../../chat/rules';
+import { actorOf } from '../middleware/authenticate';
+
+export function conversationController(chat: ChatServices) {
+  return {
+    async create(req: Request, res: Response) {
+      const input = matchedData(req, { locations: ['body'] }) as {
+        recipient_id?: string;
+        participant_ids?: string[];
+        listing_id?: string | null;
+        horse_id?: string | null;
+        request_match_id?: string | null;
+      };
+      const participantIds = [...(input.participant_ids ?? []), ...(input.recipient_id ? [input.recipient_id] : [])];
+      const listingId = input.listing_id ?? input.horse_id ?? input.request_match_id ?? null;
+      const { conversation, created } = await chat.conversations.getOrCreate(actorOf(res), {
+        participantIds: participantIds.map((id) => id.toLowerCase()),
+        listingId,
+      });
+      res.status(created ? 201 : 200).json({ success: true, data: conversation, created });
+    },
+
+    async list(req: Request, res: Response) {
+      const { limit, cursor } = matchedData(req, { locations: ['query'] }) as { limit?: number; cursor?: string };
+      const pageSize = limit ?? LIST_LIMIT_DEFAULT;
+      const { conversations, nextCursor } = await chat.conversations.list(actorOf(res), { limit: pageSize, cursor });
+      res.json({
+        success: true,
+        data: conversations,
+        pagination: { limit: pageSize, next_cursor: nextCursor, has_more: nextCursor !== null },
+      });
+    },
+
+    async get(req: Request, res: Response) {
+      const { id } = matchedData(req, { locations: ['params'] }) as { id: string };
+      res.json({ success: true, data: await chat.conversations.get(actorOf(res), id) });
+    },
+
+    async markRead(req: Request, res: Response) {
+      const { id } = matchedData(req, { locations: ['params'] }) as { id: string };
+      res.json({ success: true, data: await chat.reads.markAllRead(actorOf(res), id) });
+    },
+
+    async unreadCount(_req: Request, res: Response) {
+      const unreadCount = await chat.reads.totalUnread(actorOf(res));
+      res.json({ success: true, unread_count: unreadCount, data: { unread_count: unreadCount } });
+    },
+
+    async addParticipants(req: Request, res: Response) {
+      const { id, user_id, user_ids } = matchedData(req) as { id: string; user_id?: string; user_ids?: string[] };
+      const ids = [...(user_ids ?? []), ...(user_id ? [user_id] : [])].map((v) => v.toLowerCase());
+      res.json({ success: true, data: await chat.conversations.addParticipants(actorOf(res), id, ids) });
+    },
+
+    async removeParticipant(req: Request, res: Response) {
+      const { id, userId } = matchedData(req, { locations: ['params'] }) as { id: string; userId: string };
+      res.json({ success: true, data: await chat.conversations.removeParticipant(actorOf(res), id, userId.toLowerCase()) });
+    },
+  };
+}

@@ -1,0 +1,37 @@
+import type { Request, Response } from 'express';
+import { matchedData } from 'express-validator';
+import type { ChatServices } from '../../chat';
+import { toMessageView } from '../../chat/presenters';
+import { PAGE_LIMIT_DEFAULT } from '../../chat/rules';
+import { actorOf } from '../middleware/authenticate';
+
+export function messageController(chat: ChatServices) {
+  return {
+    /** Seed: GET /conversations/:id/messages?page=1&limit=30, oldest first. */
+    async history(req: Request, res: Response) {
+      const { id, page, limit } = matchedData(req) as { id: string; page?: number; limit?: number };
+      const data = await chat.messages.history(actorOf(res), id, {
+        page: page ?? 1,
+        limit: limit ?? PAGE_LIMIT_DEFAULT,
+      });
+      res.json({ success: true, data });
+    },
+
+    /** Seed: POST /conversations/:id/messages → 201 with sender_id as the id string. */
+    async send(req: Request, res: Response) {
+      const { id, text, client_message_id } = matchedData(req) as {
+        id: string;
+        text: string;
+        client_message_id?: string | null;
+      };
+      const result = await chat.messages.send(actorOf(res), id, { text, clientMessageId: client_message_id });
+      // A replayed client_message_id is not a new resource: 200 with the original.
+      res.status(result.created ? 201 : 200).json({ success: true, data: toMessageView(result.record) });
+    },
+
+    async remove(req: Request, res: Response) {
+      const { id, messageId } = matchedData(req, { locations: ['params'] }) as { id: string; messageId: string };
+      res.json({ success: true, data: await chat.messages.remove(actorOf(res), id, messageId) });
+    },
+  };
+}

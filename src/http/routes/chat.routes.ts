@@ -1,0 +1,34 @@
+import { Router, type RequestHandler } from 'express';
+import type { ChatServices } from '../../chat';
+import { conversationController } from '../controllers/conversation.controller';
+import { messageController } from '../controllers/message.controller';
+import { validate } from '../middleware/validate';
+import {
+  conversationIdRules,
+  createConversationRules,
+  listConversationsRules,
+  participantsRules,
+  removeParticipantRules,
+} from '../validators/conversation.validators';
+import { deleteMessageRules, historyRules, sendMessageRules } from '../validators/message.validators';
+
+/** Every /api/chat route: route → validate → controller → service. */
+export function chatRoutes(chat: ChatServices, authenticate: RequestHandler): Router {
+  const router = Router();
+  const conversations = conversationController(chat);
+  const messages = messageController(chat);
+  router.use(authenticate);
+
+  router.post('/conversations', validate(createConversationRules), conversations.create);
+  router.get('/conversations', validate(listConversationsRules), conversations.list);
+  router.get('/conversations/:id', validate(conversationIdRules), conversations.get);
+  router.get('/conversations/:id/messages', validate(historyRules), messages.history);
+  router.post('/conversations/:id/messages', validate(sendMessageRules), messages.send);
+  router.delete('/conversations/:id/messages/:messageId', validate(deleteMessageRules), messages.remove);
+  router.post('/conversations/:id/read', validate(conversationIdRules), conversations.markRead);
+  router.post('/conversations/:id/mark-read', validate(conversationIdRules), conversations.markRead);
+  router.post('/conversations/:id/participants', validate(participantsRules), conversations.addParticipants);
+  router.delete('/conversations/:id/participants/:userId', validate(removeParticipantRules), conversations.removeParticipant);
+  router.get('/unread-count', conversations.unreadCount);
+  return router;
+}

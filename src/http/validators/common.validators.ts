@@ -1,0 +1,56 @@
+import { body, param, query, type ValidationChain } from 'express-validator';
+
+const isScalarString = (value: unknown) => typeof value === 'string';
+
+/** A route parameter that must be a 24-hex ObjectId. */
+export function objectIdParam(name: string): ValidationChain {
+  return param(name).isMongoId().withMessage('must be a valid id');
+}
+
+/**
+ * An optional positive integer query value. Repeated keys (arrays) and anything
+ * non-numeric are rejected; values above `cap` are clamped to it.
+ */
+export function positiveIntQuery(name: string, cap?: number): ValidationChain {
+  let chain = query(name)
+    .optional()
+    .custom(isScalarString)
+    .withMessage('must be a single value')
+    .bail()
+    .isInt({ min: 1, max: 1_000_000_000 })
+    .withMessage('must be an integer of at least 1')
+    .bail()
+    .toInt();
+  if (cap !== undefined) chain = chain.customSanitizer((n: number) => Math.min(n, cap));
+  return chain;
+}
+
+/** An optional opaque string query value such as a cursor. */
+export function stringQuery(name: string, maxLength: number): ValidationChain {
+  return query(name)
+    .optional()
+    .custom(isScalarString)
+    .withMessage('must be a single string')
+    .bail()
+    .isLength({ min: 1, max: maxLength })
+    .withMessage(`must be 1-${maxLength} characters`);
+}
+
+/** An optional string body field, trimmed and bounded. `null` counts as absent. */
+export function optionalStringBody(name: string, maxLength: number): ValidationChain {
+  return body(name)
+    .optional({ values: 'null' })
+    .custom(isScalarString)
+    .withMessage('must be a string')
+    .bail()
+    .trim()
+    .isLength({ min: 1, max: maxLength })
+    .withMessage(`must be 1-${maxLength} characters`);
+}
+
+export function mongoIdArrayBody(name: string, max: number): ValidationChain[] {
+  return [
+    body(name).optional().isArray({ min: 1, max }).withMessage(`must be an array of 1-${max} ids`),
+    body(`${name}.*`).isMongoId().withMessage('must be a valid id'),
+  ];
+}

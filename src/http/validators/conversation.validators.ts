@@ -1,0 +1,39 @@
+import { body } from 'express-validator';
+import { MAX_PARTICIPANTS } from '../../chat/conversation.service';
+import { LISTING_ID_MAX, LIST_LIMIT_DEFAULT, PAGE_LIMIT_MAX } from '../../chat/rules';
+import { mongoIdArrayBody, objectIdParam, optionalStringBody, positiveIntQuery, stringQuery } from './common.validators';
+
+export { LIST_LIMIT_DEFAULT };
+
+/** POST /conversations: `{recipient_id}` or `{participant_ids}`, optional listing id (or its aliases). */
+export const createConversationRules = [
+  body('recipient_id').optional().isMongoId().withMessage('must be a valid id'),
+  ...mongoIdArrayBody('participant_ids', MAX_PARTICIPANTS - 1),
+  body().custom((value: unknown) => {
+    const b = (value ?? {}) as Record<string, unknown>;
+    if (b.recipient_id === undefined && b.participant_ids === undefined) {
+      throw new Error('recipient_id or participant_ids is required');
+    }
+    return true;
+  }),
+  optionalStringBody('listing_id', LISTING_ID_MAX),
+  optionalStringBody('horse_id', LISTING_ID_MAX),
+  optionalStringBody('request_match_id', LISTING_ID_MAX),
+];
+
+export const listConversationsRules = [positiveIntQuery('limit', PAGE_LIMIT_MAX), stringQuery('cursor', 200)];
+
+export const conversationIdRules = [objectIdParam('id')];
+
+export const participantsRules = [
+  objectIdParam('id'),
+  body('user_id').optional().isMongoId().withMessage('must be a valid id'),
+  ...mongoIdArrayBody('user_ids', MAX_PARTICIPANTS),
+  body().custom((value: unknown) => {
+    const b = (value ?? {}) as Record<string, unknown>;
+    if (b.user_id === undefined && b.user_ids === undefined) throw new Error('user_id or user_ids is required');
+    return true;
+  }),
+];
+
+export const removeParticipantRules = [objectIdParam('id'), objectIdParam('userId')];

@@ -1,0 +1,26 @@
+import { body } from 'express-validator';
+import { CLIENT_MESSAGE_ID_PATTERN, MESSAGE_TEXT_MAX, PAGE_LIMIT_MAX } from '../../chat/rules';
+import { objectIdParam, positiveIntQuery } from './common.validators';
+
+/** GET /conversations/:id/messages?page&limit — limit is clamped to 100, not refused. */
+export const historyRules = [objectIdParam('id'), positiveIntQuery('page'), positiveIntQuery('limit', PAGE_LIMIT_MAX)];
+
+export const sendMessageRules = [
+  objectIdParam('id'),
+  body('text')
+    .exists({ values: 'null' })
+    .withMessage('is required')
+    .bail()
+    .custom((v: unknown) => typeof v === 'string')
+    .withMessage('must be a string')
+    .bail()
+    .trim()
+    .isLength({ min: 1, max: MESSAGE_TEXT_MAX })
+    .withMessage(`must be 1-${MESSAGE_TEXT_MAX} characters`),
+  body('client_message_id')
+    .optional({ values: 'null' })
+    .custom((v: unknown) => typeof v === 'string' && CLIENT_MESSAGE_ID_PATTERN.test(v))
+    .withMessage('must be 1-100 characters of [A-Za-z0-9._:-]'),
+];
+
+export const deleteMessageRules = [objectIdParam('id'), objectIdParam('messageId')];

@@ -1,0 +1,82 @@
+import { createServer, type Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createApp } from './app';
+import { ChatEventHub, createChatServices, type ChatServices } from './chat';
+import type { Config } from './config';
+import { connectDatabase, databaseIsReachable, disconnectDatabase } from './db/connect';
+import { startEmbeddedDatabase, type RunningDatabase } from './db/embedded';
+import { createTokenVerifier } from './lib/jwt';
+import type { Logger } from './lib/logger';
+import { createRealtime, type Realtime } from './realtime';
+
+export interface RunningServer {
+  port: number;
+  url: string;
+  http: HttpServer;
+  chat: ChatServices;
+  realtime: Realtime;
+  databaseUri: string;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** Connect to this database instead of MONGODB_URI / the embedded one (tests). */
+  databaseUri?: string;
+  dbName?: string;
+  /** Skip connecting: the caller already connected Mongoose (tests). */
+  skipDatabase?: boolean;
+}
+
+/** Starts HTTP + Socket.IO on one port, on a database (embedded when none is configured). */
+export async function startServer(config: Config, logger: Logger, options: StartOptions = {}): Promise<RunningServer> {
+  let embedded: RunningDatabase | undefined;
+  let databaseUri = options.databaseUri ?? config.mongodbUri;
+  if (!options.skipDatabase) {
+    if (!databaseUri) {
+      embedded = await startEmbeddedDatabase(config.embeddedDb, logger);
+      databaseUri = embedded.uri;
+      logger.info({ database: embedded.kind, uri: embedded.uri }, `MONGODB_URI is unset: using embedded database (${embedded.kind})`);
+    }
+    await connectDatabase(databaseUri, options.dbName);
+    logger.info('database connected');
+  }
+  if (config.jwt.usingDevSecret) {
+    logger.warn('JWT_SECRET is unset: using the built-in development secret (refused when NODE_ENV=production)');
+  }
+
+  const events = new ChatEventHub();
+  const chat = createChatServices(events);
+  const verifier = createTokenVerifier(config.jwt);
+  const app = createApp({
+    chat,
+    verifier,
+    logger,
+    bodyLimit: config.bodyLimit,
+    readiness: async () => ({ database: await databaseIsReachable() }),
+  });
+  const http = createServer(app);
+  const realtime = createRealtime(http, { chat, verifier, logger });
+
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(config.port, () => {
+      http.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (http.address() as AddressInfo).port;
+  logger.info({ port }, `chat service listening on http://localhost:${port}`);
+
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping ??= (async () => {
+      // Socket.IO first: http.close() would otherwise wait forever on open WebSockets.
+      await realtime.close();
+      await new Promise<void>((resolve) => http.close(() => resolve()));
+      if (!options.skipDatabase) await disconnectDatabase();
+      if (embedded) await embedded.stop();
+    })();
+    return stopping;
+  };
+  return { port, url: `http://127.0.0.1:${port}`, http, chat, realtime, databaseUri: databaseUri ?? '', stop };
+}
