@@ -1,0 +1,61 @@
+import type { ChatEventHub } from '../chat';
+import { toKarmyqMessageView, toMessageView } from '../chat/presenters';
+import { allConversationRooms, conversationRoom, userRoom } from './rooms';
+import type { ChatServer } from './socket-types';
+
+export const PREVIEW_LENGTH = 60;
+
+/**
+ * Turns committed domain events into Socket.IO events. Because REST and socket
+ * sends both go through the services, both produce exactly these emits.
+ */
+export function attachBroadcaster(io: ChatServer, events: ChatEventHub): () => void {
+  return events.subscribe({
+    messageCreated({ conversationId, participantIds, message, sender }) {
+      // To the room, the sender included (seed), each dialect in its own shape.
+      io.to(conversationRoom(conversationId, 'horse_trust')).emit('new_message', toMessageView(message, sender));
+      io.to(conversationRoom(conversationId, 'karmyq')).emit('new_message', toKarmyqMessageView(message, sender));
+      // A notification to every other participant's devices, joined or not.
+      const others = participantIds.filter((id) => id !== sender._id).map(userRoom);
+      if (others.length > 0) {
+        io.to(others).emit('message_notification', {
+          conversation_id: conversationId,
+          sender: sender._id,
+          preview: message.text.slice(0, PREVIEW_LENGTH),
+          message_id: message._id.toString(),
+          seq: message.seq,
+        });
+      }
+    },
+
+    messagesRead({ conversationId, participantIds, readerId, upToSeq, upToMessageId, readAt }) {
+      const others = participantIds.filter((id) => id !== readerId).map(userRoom);
+      if (others.length === 0) return;
+      io.to(others).emit('messages_read', {
+        conversation_id: conversationId,
+        reader_id: readerId,
+        read_up_to_seq: upToSeq,
+        read_up_to_message_id: upToMessageId,
+        read_at: readAt.toISOString(),
+      });
+    },
+
+    messageDeleted({ conversationId, messageId, seq, deletedAt }) {
+      io.to(allConversationRooms(conversationId)).emit('message_deleted', {
+        _id: messageId,
+        id: messageId,
+        conversation_id: conversationId,
+        seq,
+        deleted_at: deletedAt.toISOString(),
+      });
+    },
+
+    participantsChanged({ conversationId, removed }) {
+      for (const userId of removed) {
+        // Every socket of a removed user leaves, on every node (adapter-wide).
+        io.in(userRoom(userId)).socketsLeave(allConversationRooms(conversationId));
+        io.to(userRoom(userId)).emit('removed_from_conversation', { conversation_id: conversationId });
+      }
+    },
+  });
+}

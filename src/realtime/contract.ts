@@ -1,0 +1,71 @@
+import type { Actor, KarmyqMessageView, MessageView } from '../chat/types';
+import type { FailureBody } from '../lib/errors';
+
+/**
+ * The typed Socket.IO contract. Names and payload shapes follow the Horse Trust
+ * document, with the Karmyq dialect's shapes accepted too. Client payloads are
+ * `unknown` on purpose: nothing from a client is trusted before it is parsed.
+ */
+export type AckBody<T = unknown> = { success: true; data: T } | FailureBody;
+export type Ack = (body: AckBody) => void;
+
+export interface ClientToServerEvents {
+  join_conversation(payload: unknown, ack?: Ack): void;
+  leave_conversation(payload: unknown, ack?: Ack): void;
+  send_message(payload: unknown, ack?: Ack): void;
+  mark_read(payload: unknown, ack?: Ack): void;
+  typing(payload: unknown, ack?: Ack): void;
+  stop_typing(payload: unknown, ack?: Ack): void;
+  typing_start(payload: unknown, ack?: Ack): void;
+  typing_stop(payload: unknown, ack?: Ack): void;
+}
+
+export interface MessageNotification {
+  conversation_id: string;
+  sender: string;
+  preview: string;
+  message_id: string;
+  seq: number;
+}
+
+export interface MessagesReadPayload {
+  conversation_id: string;
+  reader_id: string;
+  read_up_to_seq: number;
+  read_up_to_message_id: string | null;
+  read_at: string;
+}
+
+export interface MessageDeletedPayload {
+  _id: string;
+  id: string;
+  conversation_id: string;
+  seq: number;
+  deleted_at: string;
+}
+
+export interface TypingPayload {
+  conversation_id: string;
+  userId?: string;
+  user_id?: string;
+  user_name?: string;
+}
+
+export interface ServerToClientEvents {
+  new_message(message: MessageView | KarmyqMessageView): void;
+  message_notification(notification: MessageNotification): void;
+  messages_read(receipt: MessagesReadPayload): void;
+  message_deleted(payload: MessageDeletedPayload): void;
+  user_typing(payload: TypingPayload): void;
+  user_stop_typing(payload: TypingPayload): void;
+  user_stopped_typing(payload: TypingPayload): void;
+  removed_from_conversation(payload: { conversation_id: string }): void;
+}
+
+export type InterServerEvents = Record<string, never>;
+
+export interface SocketData {
+  actor: Actor;
+  /** Token expiry (seconds since epoch), when the token has one. */
+  tokenExpiresAt?: number;
+}

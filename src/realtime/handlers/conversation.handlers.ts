@@ -1,0 +1,31 @@
+import { requireParticipation } from '../../chat/conversation.service';
+import type { ChatServices } from '../../chat';
+import type { Logger } from '../../lib/logger';
+import { onEvent } from '../ack';
+import type { ChatSocket } from '../socket-types';
+import { parseConversationRef } from '../payloads';
+import { conversationRoom } from '../rooms';
+
+/** join_conversation / leave_conversation / mark_read. */
+export function registerConversationHandlers(socket: ChatSocket, chat: ChatServices, logger: Logger): void {
+  const actor = socket.data.actor;
+
+  onEvent(socket, 'join_conversation', logger, async (payload) => {
+    const { conversationId, dialect } = parseConversationRef(payload, actor.id);
+    // Only participants join; for anyone else the conversation "does not exist".
+    await requireParticipation(conversationId, actor.id);
+    await socket.join(conversationRoom(conversationId, dialect));
+    return { success: true, data: { conversation_id: conversationId } };
+  });
+
+  onEvent(socket, 'leave_conversation', logger, async (payload) => {
+    const { conversationId, dialect } = parseConversationRef(payload, actor.id);
+    await socket.leave(conversationRoom(conversationId, dialect));
+    return { success: true, data: { conversation_id: conversationId } };
+  });
+
+  onEvent(socket, 'mark_read', logger, async (payload) => {
+    const { conversationId } = parseConversationRef(payload, actor.id);
+    return { success: true, data: await chat.reads.markAllRead(actor, conversationId) };
+  });
+}

@@ -1,0 +1,20 @@
+import type { ChatServices } from '../../chat';
+import { toKarmyqMessageView, toMessageView } from '../../chat/presenters';
+import type { Logger } from '../../lib/logger';
+import { onEvent } from '../ack';
+import { parseSendPayload } from '../payloads';
+import type { ChatSocket } from '../socket-types';
+
+/** send_message: the same service call as POST …/messages, answered in the sender's dialect. */
+export function registerMessageHandlers(socket: ChatSocket, chat: ChatServices, logger: Logger): void {
+  const actor = socket.data.actor;
+  onEvent(socket, 'send_message', logger, async (payload) => {
+    const input = parseSendPayload(payload, actor.id);
+    const { record, sender } = await chat.messages.send(actor, input.conversationId, {
+      text: input.text,
+      clientMessageId: input.clientMessageId,
+    });
+    const data = input.dialect === 'karmyq' ? toKarmyqMessageView(record, sender) : toMessageView(record, sender);
+    return { success: true, data };
+  });
+}

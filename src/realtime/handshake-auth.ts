@@ -1,0 +1,45 @@
+import type { Socket } from 'socket.io';
+import type { Actor } from '../chat/types';
+import { AppError, isAppError } from '../lib/errors';
+import { bearerToken, type TokenVerifier } from '../lib/jwt';
+import type { Logger } from '../lib/logger';
+
+/**
+ * The token a client presented: `auth.token` (Horse Trust), else a Bearer
+ * Authorization header, else a `token` query value. A Karmyq-style
+ * `query.userId` alone is never enough.
+ */
+export function handshakeToken(handshake: Socket['handshake']): string | undefined {
+  const fromAuth: unknown = handshake.auth?.token;
+  if (typeof fromAuth === 'string' && fromAuth.length > 0) return fromAuth.replace(/^Bearer\s+/i, '');
+  const fromHeader = bearerToken(handshake.headers.authorization);
+  if (fromHeader) return fromHeader;
+  const fromQuery: unknown = handshake.query?.token;
+  return typeof fromQuery === 'string' && fromQuery.length > 0 ? fromQuery : undefined;
+}
+
+/** Socket.IO middleware: refused handshakes reach the client as `connect_error` with a clear message. */
+export function handshakeAuth(
+  verifier: TokenVerifier,
+  loadActor: (userId: string) => Promise<Actor | null>,
+  logger: Logger,
+) {
+  return async (socket: Socket, next: (err?: Error) => void) => {
+    try {
+      const token = handshakeToken(socket.handshake);
+      if (!token) throw new AppError('UNAUTHENTICATED', 'Authentication required: pass auth.token');
+      const { userId, expiresAt } = verifier.verify(token);
+      const actor = await loadActor(userId);
+      if (!actor) throw new AppError('UNAUTHENTICATED', 'User no longer exists');
+      socket.data.actor = actor;
+      socket.data.tokenExpiresAt = expiresAt;
+      next();
+    } catch (err) {
+      const appError = isAppError(err) ? err : new AppError('DATABASE_UNAVAILABLE');
+      if (!isAppError(err)) logger.warn({ err }, 'handshake could not be checked');
+      const refusal = new Error(appError.message) as Error & { data?: unknown };
+      refusal.data = { code: appError.code };
+      next(refusal);
+    }
+  };
+}

@@ -1,0 +1,64 @@
+import { isObjectIdString } from '../chat/ids';
+import { AppError } from '../lib/errors';
+import type { Dialect } from './rooms';
+
+/**
+ * Parsers for client payloads of both dialects. They run before any database
+ * work and throw AppError (400) on anything malformed.
+ */
+export interface ConversationRef {
+  conversationId: string;
+  dialect: Dialect;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && Object.getPrototypeOf(value) === Object.prototype;
+}
+
+function conversationIdFrom(value: unknown): string {
+  if (!isObjectIdString(value)) {
+    throw new AppError('INVALID_ID', 'conversation_id must be a valid id', [{ field: 'conversation_id', message: 'must be a valid id' }]);
+  }
+  return value.toLowerCase();
+}
+
+/**
+ * The Karmyq dialect names the acting user in the payload. It is never trusted:
+ * it must match the authenticated user, or the event is refused.
+ */
+export function assertClaimedUser(claimed: unknown, actorId: string, field: string): void {
+  if (claimed === undefined || claimed === null) return;
+  if (typeof claimed !== 'string' || claimed.toLowerCase() !== actorId) {
+    throw new AppError('FORBIDDEN', `${field} does not match the authenticated user`);
+  }
+}
+
+/** `"<conversationId>"` (Horse Trust) or `{conversation_id, user_id}` (Karmyq). */
+export function parseConversationRef(payload: unknown, actorId: string): ConversationRef {
+  if (typeof payload === 'string') return { conversationId: conversationIdFrom(payload), dialect: 'horse_trust' };
+  if (isPlainObject(payload)) {
+    assertClaimedUser(payload.user_id, actorId, 'user_id');
+    return { conversationId: conversationIdFrom(payload.conversation_id), dialect: 'karmyq' };
+  }
+  throw new AppError('VALIDATION_FAILED', 'Expected a conversation id or {conversation_id}');
+}
+
+export interface SendPayload {
+  conversationId: string;
+  text: unknown;
+  clientMessageId: unknown;
+  dialect: Dialect;
+}
+
+/** `{conversation_id, text}` (Horse Trust) or `{conversation_id, sender_id, content}` (Karmyq). */
+export function parseSendPayload(payload: unknown, actorId: string): SendPayload {
+  if (!isPlainObject(payload)) throw new AppError('VALIDATION_FAILED', 'Expected {conversation_id, text}');
+  assertClaimedUser(payload.sender_id, actorId, 'sender_id');
+  const karmyq = payload.text === undefined && payload.content !== undefined;
+  return {
+    conversationId: conversationIdFrom(payload.conversation_id),
+    text: karmyq ? payload.content : payload.text,
+    clientMessageId: payload.client_message_id,
+    dialect: karmyq ? 'karmyq' : 'horse_trust',
+  };
+}

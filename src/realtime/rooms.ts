@@ -1,0 +1,16 @@
+/** Room names. A user's every device sits in its personal room. */
+export type Dialect = 'horse_trust' | 'karmyq';
+
+export const userRoom = (userId: string) => `user:${userId}`;
+
+/**
+ * One room per conversation and dialect, so each client receives payloads in the
+ * shape it was written for (Horse Trust populates sender_id; Karmyq sends an id).
+ */
+export const conversationRoom = (conversationId: string, dialect: Dialect = 'horse_trust') =>
+  dialect === 'karmyq' ? `conversation:${conversationId}:karmyq` : `conversation:${conversationId}`;
+
+export const allConversationRooms = (conversationId: string) => [
+  conversationRoom(conversationId, 'horse_trust'),
+  conversationRoom(conversationId, 'karmyq'),
+];
