@@ -9,4 +9,5 @@ module.exports = {
   setupFilesAfterEnv: ['<rootDir>/test/setup/per-file.ts'],
   testTimeout: 30000,
   maxWorkers: 2,
+  reporters: ['default', '<rootDir>/test/setup/summary-reporter.js'],
 };

@@ -5,6 +5,7 @@ import { ChatEventHub, createChatServices, type ChatServices } from './chat';
 import type { Config } from './config';
 import { connectDatabase, databaseIsReachable, disconnectDatabase } from './db/connect';
 import { startEmbeddedDatabase, type RunningDatabase } from './db/embedded';
+import { clearEmbeddedUri, publishEmbeddedUri } from './db/embedded-uri-file';
 import { createTokenVerifier } from './lib/jwt';
 import type { Logger } from './lib/logger';
 import { createRealtime, type Realtime } from './realtime';
@@ -35,6 +36,7 @@ export async function startServer(config: Config, logger: Logger, options: Start
     if (!databaseUri) {
       embedded = await startEmbeddedDatabase(config.embeddedDb, logger);
       databaseUri = embedded.uri;
+      publishEmbeddedUri(embedded.uri);
       logger.info({ database: embedded.kind, uri: embedded.uri }, `MONGODB_URI is unset: using embedded database (${embedded.kind})`);
     }
     await connectDatabase(databaseUri, options.dbName);
@@ -74,7 +76,10 @@ export async function startServer(config: Config, logger: Logger, options: Start
       await realtime.close();
       await new Promise<void>((resolve) => http.close(() => resolve()));
       if (!options.skipDatabase) await disconnectDatabase();
-      if (embedded) await embedded.stop();
+      if (embedded) {
+        clearEmbeddedUri();
+        await embedded.stop();
+      }
     })();
     return stopping;
   };

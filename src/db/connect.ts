@@ -6,8 +6,10 @@ mongoose.set('strictQuery', true);
 
 /** Connects the default Mongoose connection and makes sure every index exists. */
 export async function connectDatabase(uri: string, dbName?: string): Promise<typeof mongoose> {
+  // A URI without a database path would land in "test"; ours is "chat".
+  const uriNamesDatabase = /^mongodb(\+srv)?:\/\/[^/]+\/[^?]+/.test(uri);
   await mongoose.connect(uri, {
-    dbName,
+    dbName: dbName ?? (uriNamesDatabase ? undefined : 'chat'),
     serverSelectionTimeoutMS: 5000,
     // Fail fast while the database is unreachable instead of queueing requests forever.
     bufferCommands: false,

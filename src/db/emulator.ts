@@ -2,13 +2,14 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
+import { projectRoot } from '../lib/project-root';
 
 /**
  * The MongoDB wire-compatible emulator (mongo-java-server), for machines where
  * mongodb-memory-server cannot download a real mongod. Its jars are resolved
  * from Maven Central once and cached under .cache/.
  */
-const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
+const PROJECT_ROOT = projectRoot();
 const EMULATOR_DIR = path.join(PROJECT_ROOT, 'scripts', 'mongo-emulator');
 const JAR_DIR = path.join(PROJECT_ROOT, '.cache', 'mongo-emulator', 'lib');
 
