@@ -21,6 +21,8 @@ const messageSchema = new Schema(
     delivered_at: { type: Date, default: null },
     deleted_at: { type: Date, default: null },
     sent_at: { type: Date, required: true, default: () => new Date() },
+    /** Last time anything about the message changed (created, delivered, read, deleted): the /sync key. */
+    changed_at: { type: Date, required: true, default: () => new Date() },
   },
   { collection: 'messages', versionKey: false },
 );
@@ -30,6 +32,8 @@ const messageSchema = new Schema(
 messageSchema.index({ conversation_id: 1, seq: -1 }, { unique: true });
 // Idempotent sends: one message per (sender, client_message_id). Sparse: most messages have none.
 messageSchema.index({ dedupe_key: 1 }, { unique: true, sparse: true });
+// GET /sync: what changed in these conversations after a (changed_at, _id) cursor, in that order.
+messageSchema.index({ conversation_id: 1, changed_at: 1, _id: 1 });
 
 export type MessageFields = InferSchemaType<typeof messageSchema>;
 export type MessageDocument = HydratedDocument<MessageFields>;

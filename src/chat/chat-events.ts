@@ -30,6 +30,15 @@ export interface MessageDeletedEvent {
   deletedAt: Date;
 }
 
+export interface MessageDeliveredEvent {
+  conversationId: string;
+  messageId: string;
+  seq: number;
+  senderId: string;
+  recipientId: string;
+  deliveredAt: Date;
+}
+
 export interface ParticipantsChangedEvent {
   conversationId: string;
   participantIds: string[];
@@ -41,6 +50,7 @@ export interface ChatEvents {
   messageCreated(event: MessageCreatedEvent): void;
   messagesRead(event: MessagesReadEvent): void;
   messageDeleted(event: MessageDeletedEvent): void;
+  messageDelivered(event: MessageDeliveredEvent): void;
   participantsChanged(event: ParticipantsChangedEvent): void;
 }
 
@@ -69,6 +79,10 @@ export class ChatEventHub implements ChatEvents {
 
   messageDeleted(event: MessageDeletedEvent): void {
     for (const l of this.listeners) l.messageDeleted?.(event);
+  }
+
+  messageDelivered(event: MessageDeliveredEvent): void {
+    for (const l of this.listeners) l.messageDelivered?.(event);
   }
 
   participantsChanged(event: ParticipantsChangedEvent): void {

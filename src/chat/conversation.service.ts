@@ -155,22 +155,32 @@ export function createConversationService(events: ChatEvents) {
   };
 }
 
-/** Applies a membership change and re-keys the conversation; 409 if the new set collides with another one. */
+/**
+ * Applies a membership change and re-keys the conversation. When another
+ * conversation already owns the new participant set (a member leaves a group
+ * whose remaining members also have their own 1:1), that one stays the
+ * get-or-create target and this one takes a key of its own: leaving or adding
+ * must never fail because of someone else's conversation.
+ */
 async function updateMembership(
   stored: StoredConversation & { participant_key?: string },
   participants: string[],
   change: Record<string, unknown>,
 ): Promise<void> {
-  try {
-    const result = await Conversation.updateOne(
+  const canonical = participantKey(participants, stored.listing_id ?? null);
+  const apply = (key: string) =>
+    Conversation.updateOne(
       { _id: stored._id, participants: { $size: stored.participants.length } },
-      { ...change, $set: { participant_key: participantKey(participants, stored.listing_id ?? null) } },
+      { ...change, $set: { participant_key: key } },
     );
-    if (result.matchedCount === 0) throw new AppError('CONFLICT', 'Participants changed concurrently; retry');
+  let result;
+  try {
+    result = await apply(canonical);
   } catch (err) {
-    if (isDuplicateKey(err)) throw new AppError('CONFLICT', 'A conversation with these participants already exists');
-    throw err;
+    if (!isDuplicateKey(err)) throw err;
+    result = await apply(`${canonical}#${stored._id.toString()}`);
   }
+  if (result.matchedCount === 0) throw new AppError('CONFLICT', 'Participants changed concurrently; retry');
 }
 
 export type ConversationService = ReturnType<typeof createConversationService>;

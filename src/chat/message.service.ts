@@ -1,16 +1,16 @@
 import { Types } from 'mongoose';
 import { Conversation, Message } from '../../models';
 import { AppError } from '../lib/errors';
+import type { ChangeClock } from './change-clock';
 import type { ChatEvents } from './chat-events';
 import { requireParticipation } from './conversation.service';
 import { isDuplicateKeyOn } from './db-errors';
 import { sameId } from './ids';
-import { toLastMessageRecord, toMessageView, type MessageRecord } from './presenters';
+import { missingProfile, toLastMessageRecord, toMessageView, type MessageRecord } from './presenters';
 import type { ReadService } from './read.service';
 import { checkedClientMessageId, checkedText } from './rules';
 import type { Actor, MessageView } from './types';
 import { profilesFor } from './user.service';
-import { missingProfile } from './presenters';
 
 /** Bounded so a pathological pile-up of concurrent senders fails loudly instead of spinning. */
 const MAX_SEQ_ATTEMPTS = 64;
@@ -23,6 +23,12 @@ export interface SendResult {
   created: boolean;
 }
 
+/** Which slice of history: the seed's page/limit, or a seq cursor (`before` / `after`). */
+export type HistoryWindow =
+  | { page: number; limit: number }
+  | { before: number; limit: number }
+  | { after: number; limit: number };
+
 async function latestSeq(conversationId: Types.ObjectId): Promise<number> {
   const latest = await Message.findOne({ conversation_id: conversationId }, { seq: 1 })
     .sort({ seq: -1 })
@@ -30,17 +36,42 @@ async function latestSeq(conversationId: Types.ObjectId): Promise<number> {
   return latest?.seq ?? 0;
 }
 
-async function findByDedupeKey(dedupeKey: string): Promise<MessageRecord | null> {
-  return Message.findOne({ dedupe_key: dedupeKey }).lean<MessageRecord>();
+/** Live messages of a window, oldest first. Every variant is an index range on (conversation_id, seq). */
+async function loadWindow(conversationId: Types.ObjectId, window: HistoryWindow): Promise<MessageRecord[]> {
+  const live = { conversation_id: conversationId, deleted_at: null };
+  if ('after' in window) {
+    return Message.find({ ...live, seq: { $gt: window.after } })
+      .sort({ seq: 1 })
+      .limit(window.limit)
+      .lean<MessageRecord[]>();
+  }
+  const query =
+    'before' in window
+      ? Message.find({ ...live, seq: { $lt: window.before } })
+      : Message.find(live).skip((window.page - 1) * window.limit);
+  const newestFirst = await query.sort({ seq: -1 }).limit(window.limit).lean<MessageRecord[]>();
+  return newestFirst.reverse();
 }
 
-export function createMessageService(events: ChatEvents, reads: ReadService) {
+export function createMessageService(events: ChatEvents, reads: ReadService, clock: ChangeClock) {
+  /** The original message of a repeated client_message_id, if there is one. */
+  async function replay(actor: Actor, conversationId: string, dedupeKey: string | undefined): Promise<SendResult | null> {
+    if (!dedupeKey) return null;
+    const original = await Message.findOne({ dedupe_key: dedupeKey }).lean<MessageRecord>();
+    if (!original) return null;
+    if (!sameId(original.conversation_id, conversationId)) {
+      throw new AppError('CONFLICT', 'client_message_id was already used for another conversation');
+    }
+    return { record: original, sender: actor.profile, created: false };
+  }
+
   return {
     /**
      * Stores a message and announces it. The insert is the single commit point:
      * seq is taken optimistically (last known + 1) and the unique
-     * (conversation_id, seq) index rejects a collision, so seqs stay gapless without
-     * a transaction. A repeated client_message_id returns the original message.
+     * (conversation_id, seq) index rejects a collision, so seqs stay gapless and
+     * become visible in order, without a transaction. A repeated
+     * client_message_id (same sender, any path, any time) returns the original.
      */
     async send(
       actor: Actor,
@@ -51,34 +82,26 @@ export function createMessageService(events: ChatEvents, reads: ReadService) {
       const clientMessageId = checkedClientMessageId(input.clientMessageId);
       const dedupeKey = clientMessageId ? `${actor.id}:${clientMessageId}` : undefined;
 
-      const replay = async (): Promise<SendResult | null> => {
-        if (!dedupeKey) return null;
-        const original = await findByDedupeKey(dedupeKey);
-        if (!original) return null;
-        if (!sameId(original.conversation_id, conversationId)) {
-          throw new AppError('CONFLICT', 'client_message_id was already used for another conversation');
-        }
-        return { record: original, sender: actor.profile, created: false };
-      };
-
-      const earlier = await replay();
-      if (earlier) return earlier;
       const conversation = await requireParticipation(conversationId, actor.id);
+      const earlier = await replay(actor, conversationId, dedupeKey);
+      if (earlier) return earlier;
 
       let seq = conversation.last_seq + 1;
       for (let attempt = 0; attempt < MAX_SEQ_ATTEMPTS; attempt++) {
-        const sentAt = new Date();
         try {
-          const doc = await Message.create({
-            conversation_id: conversation._id,
-            sender_id: actor.id,
-            text,
-            seq,
-            client_message_id: clientMessageId,
-            dedupe_key: dedupeKey,
-            sent_at: sentAt,
+          const record = await clock.stamp(async (at) => {
+            const doc = await Message.create({
+              conversation_id: conversation._id,
+              sender_id: actor.id,
+              text,
+              seq,
+              client_message_id: clientMessageId,
+              dedupe_key: dedupeKey,
+              sent_at: at,
+              changed_at: at,
+            });
+            return doc.toObject() as unknown as MessageRecord;
           });
-          const record = doc.toObject() as unknown as MessageRecord;
           await recordLastMessage(conversation._id, record);
           events.messageCreated({
             conversationId: conversation._id.toString(),
@@ -89,7 +112,7 @@ export function createMessageService(events: ChatEvents, reads: ReadService) {
           return { record, sender: actor.profile, created: true };
         } catch (err) {
           if (dedupeKey && isDuplicateKeyOn(err, 'dedupe_key')) {
-            const original = await replay();
+            const original = await replay(actor, conversationId, dedupeKey);
             if (original) return original;
           }
           if (!isDuplicateKeyOn(err, 'seq')) throw err;
@@ -101,18 +124,14 @@ export function createMessageService(events: ChatEvents, reads: ReadService) {
     },
 
     /**
-     * Seed history: page 1 is the newest `limit` messages, page 2 the ones before,
-     * each returned oldest first with the sender populated. Marks read, for the
-     * caller, other people's messages up to the newest one returned.
+     * History, oldest first with the sender populated. Seed page/limit: page 1 is
+     * the newest `limit` messages, page 2 the ones before. Cursor windows take
+     * `before` / `after` a seq and stay stable while new messages arrive.
+     * Marks read, for the caller, other people's messages up to the newest one returned.
      */
-    async history(actor: Actor, conversationId: string, options: { page: number; limit: number }): Promise<MessageView[]> {
+    async history(actor: Actor, conversationId: string, window: HistoryWindow): Promise<MessageView[]> {
       const conversation = await requireParticipation(conversationId, actor.id);
-      const newestFirst = await Message.find({ conversation_id: conversation._id, deleted_at: null })
-        .sort({ seq: -1 })
-        .skip((options.page - 1) * options.limit)
-        .limit(options.limit)
-        .lean<MessageRecord[]>();
-      const page = newestFirst.reverse();
+      const page = await loadWindow(conversation._id, window);
       const newest = page[page.length - 1];
       if (newest) {
         const receipt = await reads.markReadUpTo(actor, conversation, newest.seq, newest._id.toString());
@@ -126,7 +145,9 @@ export function createMessageService(events: ChatEvents, reads: ReadService) {
         }
       }
       const profiles = await profilesFor(page.map((m) => m.sender_id));
-      return page.map((m) => toMessageView(m, profiles.get(m.sender_id.toString()) ?? missingProfile(m.sender_id.toString())));
+      return page.map((m) =>
+        toMessageView(m, profiles.get(m.sender_id.toString()) ?? missingProfile(m.sender_id.toString())),
+      );
     },
 
     /** Soft delete by the sender. last_message is repaired; unread counts follow by construction. */
@@ -134,14 +155,22 @@ export function createMessageService(events: ChatEvents, reads: ReadService) {
       actor: Actor,
       conversationId: string,
       messageId: string,
-    ): Promise<{ _id: string; conversation_id: string; deleted_at: string }> {
+    ): Promise<{ _id: string; conversation_id: string; seq: number; deleted_at: string }> {
       const conversation = await requireParticipation(conversationId, actor.id);
-      const message = await Message.findOne({ _id: messageId, conversation_id: conversation._id, deleted_at: null })
-        .lean<MessageRecord>();
+      const message = await Message.findOne({
+        _id: messageId,
+        conversation_id: conversation._id,
+        deleted_at: null,
+      }).lean<MessageRecord>();
       if (!message) throw new AppError('MESSAGE_NOT_FOUND');
       if (!sameId(message.sender_id, actor.id)) throw new AppError('FORBIDDEN', 'Only the sender can delete a message');
-      const deletedAt = new Date();
-      const result = await Message.updateOne({ _id: message._id, deleted_at: null }, { $set: { deleted_at: deletedAt } });
+      const { result, deletedAt } = await clock.stamp(async (at) => ({
+        result: await Message.updateOne(
+          { _id: message._id, deleted_at: null },
+          { $set: { deleted_at: at, changed_at: at } },
+        ),
+        deletedAt: at,
+      }));
       if (result.modifiedCount === 0) throw new AppError('MESSAGE_NOT_FOUND');
       await repairLastMessage(conversation._id, message._id);
       events.messageDeleted({
@@ -151,7 +180,12 @@ export function createMessageService(events: ChatEvents, reads: ReadService) {
         seq: message.seq,
         deletedAt,
       });
-      return { _id: message._id.toString(), conversation_id: conversationId, deleted_at: deletedAt.toISOString() };
+      return {
+        _id: message._id.toString(),
+        conversation_id: conversationId,
+        seq: message.seq,
+        deleted_at: deletedAt.toISOString(),
+      };
     },
   };
 }
@@ -181,7 +215,8 @@ async function repairLastMessage(conversationId: Types.ObjectId, deletedId: Type
     .lean<MessageRecord>();
   await Conversation.updateOne(
     { _id: conversationId, 'last_message.message_id': deletedId },
-    { $set: { last_message: live ? toLastMessageRecord(live) : null } },
+    // last_message_at follows last_message, so a deleted message's time never shows either.
+    { $set: { last_message: live ? toLastMessageRecord(live) : null, last_message_at: live?.sent_at ?? null } },
   );
 }
 

@@ -1,5 +1,6 @@
 import { Types } from 'mongoose';
 import { Conversation, Message } from '../../models';
+import type { ChangeClock } from './change-clock';
 import type { ChatEvents } from './chat-events';
 import { requireParticipation } from './conversation.service';
 import type { Actor } from './types';
@@ -19,12 +20,12 @@ interface ReadTarget {
   participants: Types.ObjectId[];
 }
 
-export function createReadService(events: ChatEvents) {
+export function createReadService(events: ChatEvents, clock: ChangeClock) {
   /**
    * Moves the caller's read horizon up to `upToSeq` and marks other people's
    * messages at or below it read. Idempotent and monotonic: a horizon never moves
    * back, so fetching an older page never marks newer messages, and a repeat does
-   * no writes. Returns null when nothing new became read.
+   * no writes. Returns null when the horizon did not move.
    */
   async function markReadUpTo(
     actor: Actor,
@@ -33,38 +34,45 @@ export function createReadService(events: ChatEvents) {
     upToMessageId: string | null,
   ): Promise<ReadReceipt | null> {
     if (upToSeq <= 0) return null;
-    const readAt = new Date();
     const me = new Types.ObjectId(actor.id);
-    const advanced = await Conversation.updateOne(
-      { _id: conversation._id, members: { $elemMatch: { user_id: me, read_seq: { $lt: upToSeq } } } },
-      { $set: { 'members.$[me].read_seq': upToSeq, 'members.$[me].last_read_at': readAt } },
-      { arrayFilters: [{ 'me.user_id': me, 'me.read_seq': { $lt: upToSeq } }] },
-    );
-    if (advanced.modifiedCount === 0) return null;
-    const marked = await Message.updateMany(
-      { conversation_id: conversation._id, seq: { $lte: upToSeq }, sender_id: { $ne: me }, is_read: false, deleted_at: null },
-      { $set: { is_read: true, read_at: readAt, status: 'read' } },
-    );
-    await Conversation.updateOne(
-      { _id: conversation._id, 'last_message.seq': { $lte: upToSeq }, 'last_message.sender_id': { $ne: me } },
-      { $set: { 'last_message.is_read': true } },
-    );
+    const outcome = await clock.stamp(async (readAt) => {
+      const advanced = await Conversation.updateOne(
+        { _id: conversation._id, members: { $elemMatch: { user_id: me, read_seq: { $lt: upToSeq } } } },
+        { $set: { 'members.$[me].read_seq': upToSeq, 'members.$[me].last_read_at': readAt } },
+        { arrayFilters: [{ 'me.user_id': me, 'me.read_seq': { $lt: upToSeq } }] },
+      );
+      if (advanced.modifiedCount === 0) return null;
+      const marked = await Message.updateMany(
+        { conversation_id: conversation._id, seq: { $lte: upToSeq }, sender_id: { $ne: me }, is_read: false, deleted_at: null },
+        { $set: { is_read: true, read_at: readAt, status: 'read', changed_at: readAt } },
+      );
+      await Conversation.updateOne(
+        { _id: conversation._id, 'last_message.seq': { $lte: upToSeq }, 'last_message.sender_id': { $ne: me } },
+        { $set: { 'last_message.is_read': true } },
+      );
+      return { readAt, markedCount: marked.modifiedCount };
+    });
+    if (!outcome) return null;
     const receipt: ReadReceipt = {
       conversation_id: conversation._id.toString(),
       reader_id: actor.id,
       read_up_to_seq: upToSeq,
       read_up_to_message_id: upToMessageId,
-      read_at: readAt.toISOString(),
-      marked_count: marked.modifiedCount,
+      read_at: outcome.readAt.toISOString(),
+      marked_count: outcome.markedCount,
     };
-    events.messagesRead({
-      conversationId: receipt.conversation_id,
-      participantIds: conversation.participants.map(String),
-      readerId: actor.id,
-      upToSeq,
-      upToMessageId,
-      readAt,
-    });
+    // In a group another member may have flipped is_read already, yet this reader is news.
+    const isGroup = conversation.participants.length > 2;
+    if (outcome.markedCount > 0 || isGroup) {
+      events.messagesRead({
+        conversationId: receipt.conversation_id,
+        participantIds: conversation.participants.map(String),
+        readerId: actor.id,
+        upToSeq,
+        upToMessageId,
+        readAt: outcome.readAt,
+      });
+    }
     return receipt;
   }
 
@@ -74,16 +82,19 @@ export function createReadService(events: ChatEvents) {
     /** Karmyq "mark-read": everything currently in the conversation becomes read for the caller. */
     async markAllRead(actor: Actor, conversationId: string): Promise<ReadReceipt> {
       const conversation = await requireParticipation(conversationId, actor.id);
-      const latest = await Message.findOne({ conversation_id: conversation._id }, { _id: 1, seq: 1 })
+      const latest = await Message.findOne({ conversation_id: conversation._id, deleted_at: null }, { _id: 1, seq: 1 })
         .sort({ seq: -1 })
         .lean<{ _id: Types.ObjectId; seq: number }>();
-      const receipt = latest ? await markReadUpTo(actor, conversation, latest.seq, latest._id.toString()) : null;
+      // Deleted messages above the newest live one need no reading; the horizon still covers them.
+      const upToSeq = Math.max(latest?.seq ?? 0, conversation.last_seq);
+      const upToMessageId = latest?._id.toString() ?? null;
+      const receipt = await markReadUpTo(actor, conversation, upToSeq, upToMessageId);
       return (
         receipt ?? {
           conversation_id: conversationId,
           reader_id: actor.id,
-          read_up_to_seq: latest?.seq ?? 0,
-          read_up_to_message_id: latest?._id.toString() ?? null,
+          read_up_to_seq: upToSeq,
+          read_up_to_message_id: upToMessageId,
           read_at: new Date().toISOString(),
           marked_count: 0,
         }

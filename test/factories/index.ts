@@ -18,7 +18,9 @@ export async function createUser(overrides: { full_name?: string; profile_pictur
   counter += 1;
   const user = await User.create({
     full_name: overrides.full_name ?? `User ${counter}`,
-    profile_picture_url: overrides.profile_picture_url ?? `https://cdn.example.com/u${counter}.jpg`,
+    // An explicit null means "no picture"; only an absent override gets the default.
+    profile_picture_url:
+      overrides.profile_picture_url !== undefined ? overrides.profile_picture_url : `https://cdn.example.com/u${counter}.jpg`,
     email: `user${counter}@example.com`,
   });
   const id = user._id.toString();

@@ -2,6 +2,7 @@ import { Router, type RequestHandler } from 'express';
 import type { ChatServices } from '../../chat';
 import { conversationController } from '../controllers/conversation.controller';
 import { messageController } from '../controllers/message.controller';
+import { syncController } from '../controllers/sync.controller';
 import { validate } from '../middleware/validate';
 import {
   conversationIdRules,
@@ -11,12 +12,14 @@ import {
   removeParticipantRules,
 } from '../validators/conversation.validators';
 import { deleteMessageRules, historyRules, sendMessageRules } from '../validators/message.validators';
+import { syncRules } from '../validators/sync.validators';
 
 /** Every /api/chat route: route → validate → controller → service. */
 export function chatRoutes(chat: ChatServices, authenticate: RequestHandler): Router {
   const router = Router();
   const conversations = conversationController(chat);
   const messages = messageController(chat);
+  const sync = syncController(chat);
   router.use(authenticate);
 
   router.post('/conversations', validate(createConversationRules), conversations.create);
@@ -30,5 +33,6 @@ export function chatRoutes(chat: ChatServices, authenticate: RequestHandler): Ro
   router.post('/conversations/:id/participants', validate(participantsRules), conversations.addParticipants);
   router.delete('/conversations/:id/participants/:userId', validate(removeParticipantRules), conversations.removeParticipant);
   router.get('/unread-count', conversations.unreadCount);
+  router.get('/sync', validate(syncRules), sync.sync);
   return router;
 }

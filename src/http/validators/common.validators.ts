@@ -11,18 +11,29 @@ export function objectIdParam(name: string): ValidationChain {
  * An optional positive integer query value. Repeated keys (arrays) and anything
  * non-numeric are rejected; values above `cap` are clamped to it.
  */
-export function positiveIntQuery(name: string, cap?: number): ValidationChain {
+export function positiveIntQuery(name: string, cap?: number, min = 1): ValidationChain {
   let chain = query(name)
     .optional()
     .custom(isScalarString)
     .withMessage('must be a single value')
     .bail()
-    .isInt({ min: 1, max: 1_000_000_000 })
-    .withMessage('must be an integer of at least 1')
+    .isInt({ min, max: 1_000_000_000 })
+    .withMessage(`must be an integer of at least ${min}`)
     .bail()
     .toInt();
   if (cap !== undefined) chain = chain.customSanitizer((n: number) => Math.min(n, cap));
   return chain;
+}
+
+/**
+ * Express 5's simple query parser reads `?page[$gt]=1` as a literal key
+ * "page[$gt]", so `page` would silently fall back to its default. A bracketed
+ * form of a known parameter is an object where a scalar is expected: refuse it.
+ */
+export function noBracketedQuery(name: string): ValidationChain {
+  return query(name)
+    .custom((_value, { req }) => !Object.keys(req.query ?? {}).some((key) => key.startsWith(`${name}[`)))
+    .withMessage('must be a single value');
 }
 
 /** An optional opaque string query value such as a cursor. */

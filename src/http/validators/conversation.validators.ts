@@ -1,7 +1,7 @@
 import { body } from 'express-validator';
 import { MAX_PARTICIPANTS } from '../../chat/conversation.service';
 import { LISTING_ID_MAX, LIST_LIMIT_DEFAULT, PAGE_LIMIT_MAX } from '../../chat/rules';
-import { mongoIdArrayBody, objectIdParam, optionalStringBody, positiveIntQuery, stringQuery } from './common.validators';
+import { mongoIdArrayBody, noBracketedQuery, objectIdParam, optionalStringBody, positiveIntQuery, stringQuery } from './common.validators';
 
 export { LIST_LIMIT_DEFAULT };
 
@@ -21,7 +21,12 @@ export const createConversationRules = [
   optionalStringBody('request_match_id', LISTING_ID_MAX),
 ];
 
-export const listConversationsRules = [positiveIntQuery('limit', PAGE_LIMIT_MAX), stringQuery('cursor', 200)];
+export const listConversationsRules = [
+  noBracketedQuery('limit'),
+  noBracketedQuery('cursor'),
+  positiveIntQuery('limit', PAGE_LIMIT_MAX),
+  stringQuery('cursor', 200),
+];
 
 export const conversationIdRules = [objectIdParam('id')];
 

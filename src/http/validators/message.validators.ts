@@ -1,9 +1,22 @@
-import { body } from 'express-validator';
+import { body, query } from 'express-validator';
 import { CLIENT_MESSAGE_ID_PATTERN, MESSAGE_TEXT_MAX, PAGE_LIMIT_MAX } from '../../chat/rules';
-import { objectIdParam, positiveIntQuery } from './common.validators';
+import { noBracketedQuery, objectIdParam, positiveIntQuery } from './common.validators';
 
-/** GET /conversations/:id/messages?page&limit — limit is clamped to 100, not refused. */
-export const historyRules = [objectIdParam('id'), positiveIntQuery('page'), positiveIntQuery('limit', PAGE_LIMIT_MAX)];
+/**
+ * GET /conversations/:id/messages — the seed's `page` & `limit` (limit clamped to
+ * 100, not refused), or a seq cursor: `before` (≥1) or `after` (≥0), not both.
+ */
+export const historyRules = [
+  objectIdParam('id'),
+  ...['page', 'limit', 'before', 'after'].map(noBracketedQuery),
+  positiveIntQuery('page'),
+  positiveIntQuery('limit', PAGE_LIMIT_MAX),
+  positiveIntQuery('before'),
+  positiveIntQuery('after', undefined, 0),
+  query('after')
+    .custom((_value, { req }) => req.query?.before === undefined)
+    .withMessage('cannot be combined with before'),
+];
 
 export const sendMessageRules = [
   objectIdParam('id'),

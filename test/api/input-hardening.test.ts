@@ -1,0 +1,194 @@
+import { Types } from 'mongoose';
+import request from 'supertest';
+import { Conversation, Message } from '../../models';
+import { createConversation, createUsers, insertMessages } from '../factories';
+import { bodyOf, CHAT, client, expectFailure, type FailureEnvelope } from '../helpers/api';
+import { buildTestApp } from '../helpers/app';
+
+async function setup() {
+  const built = buildTestApp();
+  const [alice, bob] = await createUsers(2);
+  const conversationId = await createConversation([alice, bob]);
+  return { ...built, alice, bob, conversationId, api: client(built.app, alice.token) };
+}
+
+describe('input hardening', () => {
+  it('answers 400 MALFORMED_JSON for a body that is not valid JSON, storing nothing', async () => {
+    const { app, alice, conversationId } = await setup();
+
+    const res = await request(app)
+      .post(`${CHAT}/conversations/${conversationId}/messages`)
+      .set('Authorization', `Bearer ${alice.token}`)
+      .set('Content-Type', 'application/json')
+      .send('{"text": "unterminated');
+
+    expectFailure(res, 400, 'MALFORMED_JSON');
+    expect(await Message.countDocuments()).toBe(0);
+  });
+
+  it.each([
+    ['a top-level string', '"just a string"'],
+    ['a top-level number', '42'],
+    ['a top-level array', '[{"text":"hi"}]'],
+    ['null', 'null'],
+  ])('answers 400 (never 500) for %s as the JSON body', async (_case, raw) => {
+    const { app, alice, conversationId } = await setup();
+
+    const res = await request(app)
+      .post(`${CHAT}/conversations/${conversationId}/messages`)
+      .set('Authorization', `Bearer ${alice.token}`)
+      .set('Content-Type', 'application/json')
+      .send(raw);
+
+    expectFailure(res, 400);
+    expect(await Message.countDocuments()).toBe(0);
+  });
+
+  it('answers 413 for a body over 32kb, storing nothing', async () => {
+    const { api, conversationId } = await setup();
+
+    const res = await api.post(`/conversations/${conversationId}/messages`, {
+      text: 'x'.repeat(33 * 1024),
+    });
+
+    expectFailure(res, 413, 'PAYLOAD_TOO_LARGE');
+    expect(await Message.countDocuments()).toBe(0);
+  });
+
+  it('answers 400 when the body is sent as text/plain instead of JSON', async () => {
+    const { app, alice, conversationId } = await setup();
+
+    const res = await request(app)
+      .post(`${CHAT}/conversations/${conversationId}/messages`)
+      .set('Authorization', `Bearer ${alice.token}`)
+      .set('Content-Type', 'text/plain')
+      .send('{"text":"hi"}');
+
+    expect(res.status).toBeGreaterThanOrEqual(400);
+    expect(res.status).toBeLessThan(500);
+    expect(bodyOf<FailureEnvelope>(res).success).toBe(false);
+    expect(await Message.countDocuments()).toBe(0);
+  });
+
+  it.each([
+    ['an unknown top-level path', '/nope'],
+    ['an unknown path under /api', '/api/nope'],
+  ])('answers the 404 envelope for %s', async (_case, path) => {
+    const { app } = await setup();
+
+    const res = await request(app).get(path);
+
+    expectFailure(res, 404, 'ROUTE_NOT_FOUND');
+  });
+
+  it('answers the 404 envelope for an unknown /api/chat route when authenticated', async () => {
+    const { api, conversationId } = await setup();
+
+    expectFailure(await api.get('/nope'), 404, 'ROUTE_NOT_FOUND');
+    expectFailure(
+      await api.post(`/conversations/${conversationId}/archive`),
+      404,
+      'ROUTE_NOT_FOUND',
+    );
+  });
+
+  it('answers 404 for a method a route does not support', async () => {
+    const { app, alice } = await setup();
+
+    const res = await request(app)
+      .put(`${CHAT}/conversations`)
+      .set('Authorization', `Bearer ${alice.token}`)
+      .send({});
+
+    expectFailure(res, 404);
+  });
+
+  it.each([
+    ['an operator object for page', '?page[$gt]=1'],
+    ['an operator object for limit', '?limit[$gt]=0'],
+    ['a nested object for page', '?page[value]=2'],
+    ['a repeated page', '?page=1&page=2'],
+    ['a repeated limit', '?limit=10&limit=20'],
+    ['array syntax for page', '?page[]=1'],
+  ])('answers 400 for %s in the history query and marks nothing read', async (_case, query) => {
+    const { app, bob, alice, conversationId } = await setup();
+    await insertMessages(conversationId, [alice], 3);
+
+    const res = await client(app, bob.token).get(
+      `/conversations/${conversationId}/messages${query}`,
+    );
+
+    expectFailure(res, 400, 'VALIDATION_FAILED');
+    expect(await Message.countDocuments({ is_read: true })).toBe(0);
+  });
+
+  it.each([
+    ['an operator object for limit', '?limit[$gt]=0'],
+    ['an operator object for cursor', '?cursor[$ne]=x'],
+  ])('answers 400 for %s in the conversation list query', async (_case, query) => {
+    const { api } = await setup();
+
+    expectFailure(await api.get(`/conversations${query}`), 400, 'VALIDATION_FAILED');
+  });
+
+  it.each([
+    ['GET', (c: string) => `/conversations/${c}x`],
+    ['GET', () => `/conversations/${'a'.repeat(25)}/messages`],
+    ['POST', () => '/conversations/%7B%22$ne%22:null%7D/messages'],
+    ['DELETE', (c: string) => `/conversations/${c}/messages/12345`],
+  ])('answers 400 for a %s with an id that is not an ObjectId', async (method, pathOf) => {
+    const { app, alice, conversationId } = await setup();
+    const path = `${CHAT}${pathOf(conversationId)}`;
+    const base =
+      method === 'GET'
+        ? request(app).get(path)
+        : method === 'POST'
+          ? request(app).post(path)
+          : request(app).delete(path);
+
+    const res = await base.set('Authorization', `Bearer ${alice.token}`).send({ text: 'hi' });
+
+    expectFailure(res, 400);
+    expect(await Message.countDocuments()).toBe(0);
+  });
+
+  it('answers 400, not 500, for a malformed percent-encoding in the path', async () => {
+    const { api } = await setup();
+
+    const res = await api.get('/conversations/%E0%A4%A');
+
+    expectFailure(res, 400);
+  });
+
+  it('never answers 500 to a barrage of client mistakes', async () => {
+    const { api, conversationId } = await setup();
+    const messageId = new Types.ObjectId().toString();
+    const attempts = [
+      api.post('/conversations', { recipient_id: ['a', 'b'] }),
+      api.post('/conversations', { participant_ids: { $in: [] } }),
+      api.post('/conversations', { participant_ids: [{ $ne: null }] }),
+      api.post('/conversations', {
+        participant_ids: Array.from({ length: 60 }, () => new Types.ObjectId().toString()),
+      }),
+      api.post('/conversations', { recipient_id: new Types.ObjectId().toString(), horse_id: 7 }),
+      api.post(`/conversations/${conversationId}/messages`, { text: { toString: 'x' } }),
+      api.post(`/conversations/${conversationId}/messages`, {
+        text: 'hi',
+        client_message_id: 'x'.repeat(101),
+      }),
+      api.post(`/conversations/${conversationId}/participants`, { user_ids: 'not-an-array' }),
+      api.post(`/conversations/${conversationId}/participants`, { user_ids: [] }),
+      api.delete(`/conversations/${conversationId}/messages/${messageId}`),
+      api.get(`/conversations?limit=${'9'.repeat(30)}`),
+      api.get(`/conversations/${conversationId}/messages?page=${'9'.repeat(30)}`),
+      api.get(`/conversations/${conversationId}/messages?page=999999999&limit=100`),
+      api.get(`/conversations?cursor=${'A'.repeat(201)}`),
+    ];
+
+    const statuses = (await Promise.all(attempts)).map((r) => r.status);
+
+    for (const status of statuses) expect(status).toBeLessThan(500);
+    expect(await Message.countDocuments()).toBe(0);
+    expect(await Conversation.countDocuments()).toBe(1);
+  });
+});
