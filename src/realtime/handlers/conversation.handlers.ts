@@ -4,10 +4,14 @@ import type { Logger } from '../../lib/logger';
 import { onEvent } from '../ack';
 import type { ChatSocket } from '../socket-types';
 import { parseConversationRef } from '../payloads';
-import { conversationRoom } from '../rooms';
+import { allConversationRooms, conversationRoom } from '../rooms';
 
 /** join_conversation / leave_conversation / mark_read. */
-export function registerConversationHandlers(socket: ChatSocket, chat: ChatServices, logger: Logger): void {
+export function registerConversationHandlers(
+  socket: ChatSocket,
+  chat: ChatServices,
+  logger: Logger,
+): void {
   const actor = socket.data.actor;
 
   onEvent(socket, 'join_conversation', logger, async (payload) => {
@@ -19,8 +23,9 @@ export function registerConversationHandlers(socket: ChatSocket, chat: ChatServi
   });
 
   onEvent(socket, 'leave_conversation', logger, async (payload) => {
-    const { conversationId, dialect } = parseConversationRef(payload, actor.id);
-    await socket.leave(conversationRoom(conversationId, dialect));
+    // Leave both dialect rooms: a client may join in one shape and leave in the other.
+    const { conversationId } = parseConversationRef(payload, actor.id);
+    await Promise.all(allConversationRooms(conversationId).map((room) => socket.leave(room)));
     return { success: true, data: { conversation_id: conversationId } };
   });
 
