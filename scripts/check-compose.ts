@@ -5,14 +5,22 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 
-type Service = { image?: string; build?: unknown; healthcheck?: { test?: unknown }; environment?: Record<string, string> };
-const doc = parse(readFileSync('docker-compose.yml', 'utf8')) as { services?: Record<string, Service> };
+type Service = {
+  image?: string;
+  build?: unknown;
+  healthcheck?: { test?: unknown };
+  environment?: Record<string, string>;
+};
+const doc = parse(readFileSync('docker-compose.yml', 'utf8')) as {
+  services?: Record<string, Service>;
+};
 const problems: string[] = [];
 const services = doc.services ?? {};
 for (const name of ['mongo', 'app']) {
   if (!services[name]) problems.push(`service "${name}" is missing`);
   else if (!services[name].healthcheck?.test) problems.push(`service "${name}" has no healthcheck`);
-  else if (!services[name].image && !services[name].build) problems.push(`service "${name}" has neither image nor build`);
+  else if (!services[name].image && !services[name].build)
+    problems.push(`service "${name}" has neither image nor build`);
 }
 if (!String(services.app?.environment?.MONGODB_URI ?? '').includes('replicaSet=')) {
   problems.push('app MONGODB_URI should name the replica set');

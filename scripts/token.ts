@@ -17,4 +17,10 @@ if (!config.jwt.secret) {
   process.exit(2);
 }
 const expiresIn = flag === '--expires-in' ? Number(value) : undefined;
-console.log(signUserToken(userId, config.jwt.secret, { expiresIn, issuer: config.jwt.issuer, audience: config.jwt.audience }));
+console.log(
+  signUserToken(userId, config.jwt.secret, {
+    expiresIn,
+    issuer: config.jwt.issuer,
+    audience: config.jwt.audience,
+  }),
+);

@@ -33,20 +33,28 @@ export function createApp(deps: AppDeps): Express {
       logger: deps.logger,
       genReqId: (req, res) => {
         const incoming = req.headers['x-request-id'];
-        const id = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+        const id =
+          typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
         res.setHeader('x-request-id', id);
         return id;
       },
       customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : 'info'),
       serializers: {
-        req: (req: { id: unknown; method: unknown; url: unknown }) => ({ id: req.id, method: req.method, url: req.url }),
+        req: (req: { id: unknown; method: unknown; url: unknown }) => ({
+          id: req.id,
+          method: req.method,
+          url: req.url,
+        }),
       },
     }),
   );
   app.use(express.json({ limit: deps.bodyLimit ?? '32kb', strict: true }));
 
   app.use(healthRoutes(deps.readiness));
-  app.use('/api/chat', chatRoutes(deps.chat, authenticate(deps.verifier, deps.loadActor ?? loadActor)));
+  app.use(
+    '/api/chat',
+    chatRoutes(deps.chat, authenticate(deps.verifier, deps.loadActor ?? loadActor)),
+  );
   app.use(notFoundHandler());
   app.use(errorHandler(deps.logger));
   return app;

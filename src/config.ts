@@ -19,6 +19,8 @@ export interface Config {
   logLevel: string;
   bodyLimit: string;
   shutdownTimeoutMs: number;
+  /** Margin the /sync horizon keeps behind now, for other nodes' in-flight writes. */
+  syncSettleMs: number;
 }
 
 export const DEV_JWT_SECRET = 'dev-only-insecure-jwt-secret-change-me';
@@ -92,5 +94,6 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel,
     bodyLimit: '32kb',
     shutdownTimeoutMs: intFrom(env, 'SHUTDOWN_TIMEOUT_MS', 10000, 100, 120000),
+    syncSettleMs: intFrom(env, 'SYNC_SETTLE_MS', 0, 0, 60000),
   };
 }

@@ -15,7 +15,9 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = createLogger(config.logLevel);
-  process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled promise rejection'));
+  process.on('unhandledRejection', (reason) =>
+    logger.error({ err: reason }, 'unhandled promise rejection'),
+  );
   process.on('uncaughtException', (err) => logger.fatal({ err }, 'uncaught exception'));
 
   const server = await startServer(config, logger);

@@ -1,7 +1,7 @@
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp } from './app';
-import { ChatEventHub, createChatServices, type ChatServices } from './chat';
+import { ChangeClock, ChatEventHub, createChatServices, type ChatServices } from './chat';
 import type { Config } from './config';
 import { connectDatabase, databaseIsReachable, disconnectDatabase } from './db/connect';
 import { startEmbeddedDatabase, type RunningDatabase } from './db/embedded';
@@ -29,7 +29,11 @@ export interface StartOptions {
 }
 
 /** Starts HTTP + Socket.IO on one port, on a database (embedded when none is configured). */
-export async function startServer(config: Config, logger: Logger, options: StartOptions = {}): Promise<RunningServer> {
+export async function startServer(
+  config: Config,
+  logger: Logger,
+  options: StartOptions = {},
+): Promise<RunningServer> {
   let embedded: RunningDatabase | undefined;
   let databaseUri = options.databaseUri ?? config.mongodbUri;
   if (!options.skipDatabase) {
@@ -37,17 +41,22 @@ export async function startServer(config: Config, logger: Logger, options: Start
       embedded = await startEmbeddedDatabase(config.embeddedDb, logger);
       databaseUri = embedded.uri;
       publishEmbeddedUri(embedded.uri);
-      logger.info({ database: embedded.kind, uri: embedded.uri }, `MONGODB_URI is unset: using embedded database (${embedded.kind})`);
+      logger.info(
+        { database: embedded.kind, uri: embedded.uri },
+        `MONGODB_URI is unset: using embedded database (${embedded.kind})`,
+      );
     }
     await connectDatabase(databaseUri, options.dbName);
     logger.info('database connected');
   }
   if (config.jwt.usingDevSecret) {
-    logger.warn('JWT_SECRET is unset: using the built-in development secret (refused when NODE_ENV=production)');
+    logger.warn(
+      'JWT_SECRET is unset: using the built-in development secret (refused when NODE_ENV=production)',
+    );
   }
 
   const events = new ChatEventHub();
-  const chat = createChatServices(events);
+  const chat = createChatServices(events, new ChangeClock(config.syncSettleMs));
   const verifier = createTokenVerifier(config.jwt);
   const app = createApp({
     chat,
@@ -83,5 +92,13 @@ export async function startServer(config: Config, logger: Logger, options: Start
     })();
     return stopping;
   };
-  return { port, url: `http://127.0.0.1:${port}`, http, chat, realtime, databaseUri: databaseUri ?? '', stop };
+  return {
+    port,
+    url: `http://127.0.0.1:${port}`,
+    http,
+    chat,
+    realtime,
+    databaseUri: databaseUri ?? '',
+    stop,
+  };
 }

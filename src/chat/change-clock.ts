@@ -1,12 +1,15 @@
+import { isDuplicateKey } from './db-errors';
+
 /**
  * Stamps every change to a message (insert, read, delivery, delete) with
  * `changed_at`, the key of GET /sync. A change is stamped just before its write
  * commits, so a sync must never move its horizon past a stamp whose write is
  * still in flight: it would skip that change forever once it commits.
  *
- * `horizon()` is therefore the oldest in-flight stamp (minus 1 ms), else now,
- * minus `settleMs` — a margin for other nodes' in-flight writes, whose stamps
- * this process cannot see (set it on multi-node deployments).
+ * `horizon()` is therefore the oldest in-flight stamp (minus 1 ms), else the
+ * previous millisecond (a stamp may still be taken in the current one), minus
+ * `settleMs` — a margin for other nodes' in-flight writes, whose stamps this
+ * process cannot see (set it on multi-node deployments).
  */
 export class ChangeClock {
   private last = 0;
@@ -26,14 +29,18 @@ export class ChangeClock {
       this.end(at);
       return result;
     } catch (err) {
-      setTimeout(() => this.end(at), this.failedWriteGraceMs).unref();
+      // A unique-index violation is a definite non-commit (a lost seq race, a replayed
+      // client_message_id): holding the horizon back for it would only stall every sync.
+      if (isDuplicateKey(err)) this.end(at);
+      else setTimeout(() => this.end(at), this.failedWriteGraceMs).unref();
       throw err;
     }
   }
 
   /** The newest instant up to which every stamped change is committed and visible. */
   horizon(): Date {
-    let horizon = Date.now() - this.settleMs;
+    // Not now: a change stamped later in this same millisecond would fall at or below it.
+    let horizon = Date.now() - 1 - this.settleMs;
     for (const at of this.inflight.keys()) horizon = Math.min(horizon, at - 1);
     return new Date(horizon);
   }

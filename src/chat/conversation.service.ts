@@ -24,18 +24,29 @@ export function participantKey(participantIds: string[], listingId: string | nul
  * The conversation a user takes part in, or 404: a non-participant learns nothing
  * about whether the conversation exists.
  */
-export async function requireParticipation(conversationId: string, userId: string): Promise<StoredConversation> {
-  const conversation = await Conversation.findOne({ _id: conversationId, participants: userId }).lean<StoredConversation>();
+export async function requireParticipation(
+  conversationId: string,
+  userId: string,
+): Promise<StoredConversation> {
+  const conversation = await Conversation.findOne({
+    _id: conversationId,
+    participants: userId,
+  }).lean<StoredConversation>();
   if (!conversation) throw new AppError('CONVERSATION_NOT_FOUND');
   return conversation;
 }
 
-async function presentMany(conversations: StoredConversation[], userId: string): Promise<ConversationView[]> {
+async function presentMany(
+  conversations: StoredConversation[],
+  userId: string,
+): Promise<ConversationView[]> {
   const [profiles, counts] = await Promise.all([
     profilesFor(conversations.flatMap((c) => c.participants)),
     unreadCounts(userId, conversations),
   ]);
-  return conversations.map((c) => toConversationView(c, profiles, counts.get(c._id.toString()) ?? 0));
+  return conversations.map((c) =>
+    toConversationView(c, profiles, counts.get(c._id.toString()) ?? 0),
+  );
 }
 
 export function createConversationService(events: ChatEvents) {
@@ -50,15 +61,21 @@ export function createConversationService(events: ChatEvents) {
     ): Promise<{ conversation: ConversationView; created: boolean }> {
       const participants = [...new Set([actor.id, ...input.participantIds])];
       if (participants.length < 2) {
-        throw new AppError('VALIDATION_FAILED', 'A conversation needs at least one other participant', [
-          { field: 'recipient_id', message: 'must name someone other than yourself' },
-        ]);
+        throw new AppError(
+          'VALIDATION_FAILED',
+          'A conversation needs at least one other participant',
+          [{ field: 'recipient_id', message: 'must name someone other than yourself' }],
+        );
       }
       if (participants.length > MAX_PARTICIPANTS) {
-        throw new AppError('VALIDATION_FAILED', `A conversation has at most ${MAX_PARTICIPANTS} participants`);
+        throw new AppError(
+          'VALIDATION_FAILED',
+          `A conversation has at most ${MAX_PARTICIPANTS} participants`,
+        );
       }
       const others = participants.filter((id) => id !== actor.id);
-      if ((await countExistingUsers(others)) !== others.length) throw new AppError('USER_NOT_FOUND');
+      if ((await countExistingUsers(others)) !== others.length)
+        throw new AppError('USER_NOT_FOUND');
 
       const key = participantKey(participants, input.listingId);
       let created = false;
@@ -95,7 +112,10 @@ export function createConversationService(events: ChatEvents) {
       const filter: Record<string, unknown> = { participants: new Types.ObjectId(actor.id) };
       if (options.cursor) {
         const { at, id } = decodeCursor(options.cursor);
-        filter.$or = [{ last_activity_at: { $lt: at } }, { last_activity_at: at, _id: { $lt: id } }];
+        filter.$or = [
+          { last_activity_at: { $lt: at } },
+          { last_activity_at: at, _id: { $lt: id } },
+        ];
       }
       const rows = await Conversation.find(filter)
         .sort({ last_activity_at: -1, _id: -1 })
@@ -115,22 +135,42 @@ export function createConversationService(events: ChatEvents) {
     },
 
     /** Adds people to a conversation; any participant may. New members start with nothing unread. */
-    async addParticipants(actor: Actor, conversationId: string, userIds: string[]): Promise<ConversationView> {
+    async addParticipants(
+      actor: Actor,
+      conversationId: string,
+      userIds: string[],
+    ): Promise<ConversationView> {
       const stored = await requireParticipation(conversationId, actor.id);
-      const added = [...new Set(userIds)].filter((id) => !stored.participants.some((p) => sameId(p, id)));
+      const added = [...new Set(userIds)].filter(
+        (id) => !stored.participants.some((p) => sameId(p, id)),
+      );
       if (added.length === 0) return this.get(actor, conversationId);
       if (stored.participants.length + added.length > MAX_PARTICIPANTS) {
-        throw new AppError('VALIDATION_FAILED', `A conversation has at most ${MAX_PARTICIPANTS} participants`);
+        throw new AppError(
+          'VALIDATION_FAILED',
+          `A conversation has at most ${MAX_PARTICIPANTS} participants`,
+        );
       }
       if ((await countExistingUsers(added)) !== added.length) throw new AppError('USER_NOT_FOUND');
       const participants = [...stored.participants.map(String), ...added];
       await updateMembership(stored, participants, {
         $push: {
           participants: { $each: added.map((id) => new Types.ObjectId(id)) },
-          members: { $each: added.map((id) => ({ user_id: id, read_seq: stored.last_seq, last_read_at: null })) },
+          members: {
+            $each: added.map((id) => ({
+              user_id: id,
+              read_seq: stored.last_seq,
+              last_read_at: null,
+            })),
+          },
         },
       });
-      events.participantsChanged({ conversationId, participantIds: participants, added, removed: [] });
+      events.participantsChanged({
+        conversationId,
+        participantIds: participants,
+        added,
+        removed: [],
+      });
       return this.get(actor, conversationId);
     },
 
@@ -138,18 +178,31 @@ export function createConversationService(events: ChatEvents) {
      * Removes a participant. Anyone may leave; only the creator removes others.
      * The removed user's sockets stop receiving the conversation's events.
      */
-    async removeParticipant(actor: Actor, conversationId: string, userId: string): Promise<{ removed: string }> {
+    async removeParticipant(
+      actor: Actor,
+      conversationId: string,
+      userId: string,
+    ): Promise<{ removed: string }> {
       const stored = await requireParticipation(conversationId, actor.id);
       if (userId !== actor.id && !sameId(stored.created_by, actor.id)) {
-        throw new AppError('FORBIDDEN', 'Only the conversation creator can remove other participants');
+        throw new AppError(
+          'FORBIDDEN',
+          'Only the conversation creator can remove other participants',
+        );
       }
-      if (!stored.participants.some((p) => sameId(p, userId))) throw new AppError('USER_NOT_FOUND', 'Not a participant');
+      if (!stored.participants.some((p) => sameId(p, userId)))
+        throw new AppError('USER_NOT_FOUND', 'Not a participant');
       const participants = stored.participants.map(String).filter((id) => id !== userId);
       const userObjectId = new Types.ObjectId(userId);
       await updateMembership(stored, participants, {
         $pull: { participants: userObjectId, members: { user_id: userObjectId } },
       });
-      events.participantsChanged({ conversationId, participantIds: participants, added: [], removed: [userId] });
+      events.participantsChanged({
+        conversationId,
+        participantIds: participants,
+        added: [],
+        removed: [userId],
+      });
       return { removed: userId };
     },
   };
@@ -180,7 +233,8 @@ async function updateMembership(
     if (!isDuplicateKey(err)) throw err;
     result = await apply(`${canonical}#${stored._id.toString()}`);
   }
-  if (result.matchedCount === 0) throw new AppError('CONFLICT', 'Participants changed concurrently; retry');
+  if (result.matchedCount === 0)
+    throw new AppError('CONFLICT', 'Participants changed concurrently; retry');
 }
 
 export type ConversationService = ReturnType<typeof createConversationService>;

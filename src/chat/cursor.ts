@@ -10,7 +10,9 @@ export function decodeCursor(cursor: string): { at: Date; id: Types.ObjectId } {
   const decoded = Buffer.from(cursor, 'base64url').toString('utf8');
   const match = /^(\d{1,15}):([0-9a-f]{24})$/.exec(decoded);
   if (!match) {
-    throw new AppError('VALIDATION_FAILED', 'Invalid cursor', [{ field: 'cursor', message: 'is not a cursor this API issued' }]);
+    throw new AppError('VALIDATION_FAILED', 'Invalid cursor', [
+      { field: 'cursor', message: 'is not a cursor this API issued' },
+    ]);
   }
   return { at: new Date(Number(match[1])), id: new Types.ObjectId(match[2]) };
 }

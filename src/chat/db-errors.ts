@@ -22,7 +22,7 @@ export function isDuplicateKeyOn(err: unknown, field: string): boolean {
 }
 
 export function isDuplicateKey(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && ((err as DuplicateKeyLike).code === 11000);
+  return typeof err === 'object' && err !== null && (err as DuplicateKeyLike).code === 11000;
 }
 
 const UNAVAILABLE_NAMES = new Set([
@@ -41,7 +41,10 @@ export function asAvailabilityError(err: unknown): unknown {
   if (err instanceof Error && UNAVAILABLE_NAMES.has(err.name)) {
     return new AppError('DATABASE_UNAVAILABLE');
   }
-  if (err instanceof Error && /buffering timed out|Client must be connected|connection .* closed/i.test(err.message)) {
+  if (
+    err instanceof Error &&
+    /buffering timed out|Client must be connected|connection .* closed/i.test(err.message)
+  ) {
     return new AppError('DATABASE_UNAVAILABLE');
   }
   return err;

@@ -2,6 +2,11 @@ import { Types } from 'mongoose';
 import { Message } from '../../models';
 import type { ChangeClock } from './change-clock';
 import type { ChatEvents } from './chat-events';
+import { requireParticipation } from './conversation.service';
+import type { Actor } from './types';
+
+/** Bounds one acknowledgement's work; a client acknowledging more calls again. */
+const MAX_ACKNOWLEDGED = 500;
 
 interface DeliveryCandidate {
   _id: Types.ObjectId;
@@ -13,26 +18,66 @@ interface DeliveryCandidate {
 export function createDeliveryService(events: ChatEvents, clock: ChangeClock) {
   return {
     /**
+     * A recipient's device acknowledges messages of one conversation, by id or
+     * everything up to a seq. Participants only (404 otherwise).
+     */
+    async acknowledge(
+      actor: Actor,
+      conversationId: string,
+      received: { messageIds?: string[]; upToSeq?: number },
+    ): Promise<string[]> {
+      const conversation = await requireParticipation(conversationId, actor.id);
+      const filter: Record<string, unknown> = {
+        conversation_id: conversation._id,
+        status: 'sent',
+        deleted_at: null,
+      };
+      if (received.messageIds) filter._id = { $in: received.messageIds };
+      else filter.seq = { $lte: received.upToSeq ?? 0 };
+      const ids = await Message.find(filter, { _id: 1 })
+        .limit(MAX_ACKNOWLEDGED)
+        .lean<Array<{ _id: Types.ObjectId }>>();
+      return this.markDelivered(
+        actor.id,
+        ids.map((m) => m._id),
+      );
+    },
+
+    /**
      * `sent` → `delivered` for messages a recipient's device received (an
      * acknowledged new_message, or a fetch). Never downgrades `read`, never
      * applies to the recipient's own messages; each sender hears about it once.
-     * Returns the ids that changed.
+     * Returns the ids that changed. `restamp: false` leaves the messages' place in the
+     * /sync change order alone (for deliveries made by a sync, which already returns them).
      */
-    async markDelivered(recipientId: string, messageIds: Array<Types.ObjectId | string>): Promise<string[]> {
+    async markDelivered(
+      recipientId: string,
+      messageIds: Array<Types.ObjectId | string>,
+      options: { restamp?: boolean } = {},
+    ): Promise<string[]> {
       if (messageIds.length === 0) return [];
       const recipient = new Types.ObjectId(recipientId);
       const candidates = await Message.find(
-        { _id: { $in: messageIds }, sender_id: { $ne: recipient }, status: 'sent', deleted_at: null },
+        {
+          _id: { $in: messageIds },
+          sender_id: { $ne: recipient },
+          status: 'sent',
+          deleted_at: null,
+        },
         { _id: 1, conversation_id: 1, sender_id: 1, seq: 1 },
       ).lean<DeliveryCandidate[]>();
       if (candidates.length === 0) return [];
-      const deliveredAt = await clock.stamp(async (at) => {
+      const restamp = options.restamp ?? true;
+      const write = async (at: Date): Promise<Date> => {
         await Message.updateMany(
           { _id: { $in: candidates.map((c) => c._id) }, status: 'sent' },
-          { $set: { status: 'delivered', delivered_at: at, changed_at: at } },
+          {
+            $set: { status: 'delivered', delivered_at: at, ...(restamp ? { changed_at: at } : {}) },
+          },
         );
         return at;
-      });
+      };
+      const deliveredAt = restamp ? await clock.stamp(write) : await write(new Date());
       for (const message of candidates) {
         events.messageDelivered({
           conversationId: message.conversation_id.toString(),

@@ -11,11 +11,16 @@ export function isObjectIdString(value: unknown): value is string {
 /** Parses an id from client input, or throws 400 naming the field. */
 export function parseObjectId(value: unknown, field: string): Types.ObjectId {
   if (!isObjectIdString(value)) {
-    throw new AppError('INVALID_ID', `${field} must be a valid id`, [{ field, message: 'must be a 24-character hex ObjectId' }]);
+    throw new AppError('INVALID_ID', `${field} must be a valid id`, [
+      { field, message: 'must be a 24-character hex ObjectId' },
+    ]);
   }
   return new Types.ObjectId(value);
 }
 
-export function sameId(a: { toString(): string } | null | undefined, b: { toString(): string } | null | undefined): boolean {
+export function sameId(
+  a: { toString(): string } | null | undefined,
+  b: { toString(): string } | null | undefined,
+): boolean {
   return a != null && b != null && a.toString() === b.toString();
 }

@@ -11,7 +11,10 @@ export { ChatEventHub } from './chat-events';
 export { ChangeClock } from './change-clock';
 
 /** The one service layer that REST controllers and socket handlers both call. */
-export function createChatServices(events: ChatEventHub = new ChatEventHub(), clock: ChangeClock = new ChangeClock()) {
+export function createChatServices(
+  events: ChatEventHub = new ChatEventHub(),
+  clock: ChangeClock = new ChangeClock(),
+) {
   const reads = createReadService(events, clock);
   const deliveries = createDeliveryService(events, clock);
   return {

@@ -6,7 +6,12 @@ import type { ChatEvents } from './chat-events';
 import { requireParticipation } from './conversation.service';
 import { isDuplicateKeyOn } from './db-errors';
 import { sameId } from './ids';
-import { missingProfile, toLastMessageRecord, toMessageView, type MessageRecord } from './presenters';
+import {
+  missingProfile,
+  toLastMessageRecord,
+  toMessageView,
+  type MessageRecord,
+} from './presenters';
 import type { ReadService } from './read.service';
 import { checkedClientMessageId, checkedText } from './rules';
 import type { Actor, MessageView } from './types';
@@ -37,7 +42,10 @@ async function latestSeq(conversationId: Types.ObjectId): Promise<number> {
 }
 
 /** Live messages of a window, oldest first. Every variant is an index range on (conversation_id, seq). */
-async function loadWindow(conversationId: Types.ObjectId, window: HistoryWindow): Promise<MessageRecord[]> {
+async function loadWindow(
+  conversationId: Types.ObjectId,
+  window: HistoryWindow,
+): Promise<MessageRecord[]> {
   const live = { conversation_id: conversationId, deleted_at: null };
   if ('after' in window) {
     return Message.find({ ...live, seq: { $gt: window.after } })
@@ -55,7 +63,11 @@ async function loadWindow(conversationId: Types.ObjectId, window: HistoryWindow)
 
 export function createMessageService(events: ChatEvents, reads: ReadService, clock: ChangeClock) {
   /** The original message of a repeated client_message_id, if there is one. */
-  async function replay(actor: Actor, conversationId: string, dedupeKey: string | undefined): Promise<SendResult | null> {
+  async function replay(
+    actor: Actor,
+    conversationId: string,
+    dedupeKey: string | undefined,
+  ): Promise<SendResult | null> {
     if (!dedupeKey) return null;
     const original = await Message.findOne({ dedupe_key: dedupeKey }).lean<MessageRecord>();
     if (!original) return null;
@@ -120,7 +132,10 @@ export function createMessageService(events: ChatEvents, reads: ReadService, clo
           seq = Math.max(seq, await latestSeq(conversation._id)) + 1;
         }
       }
-      throw new AppError('DATABASE_UNAVAILABLE', 'Too many concurrent sends in this conversation; retry');
+      throw new AppError(
+        'DATABASE_UNAVAILABLE',
+        'Too many concurrent sends in this conversation; retry',
+      );
     },
 
     /**
@@ -129,12 +144,21 @@ export function createMessageService(events: ChatEvents, reads: ReadService, clo
      * `before` / `after` a seq and stay stable while new messages arrive.
      * Marks read, for the caller, other people's messages up to the newest one returned.
      */
-    async history(actor: Actor, conversationId: string, window: HistoryWindow): Promise<MessageView[]> {
+    async history(
+      actor: Actor,
+      conversationId: string,
+      window: HistoryWindow,
+    ): Promise<MessageView[]> {
       const conversation = await requireParticipation(conversationId, actor.id);
       const page = await loadWindow(conversation._id, window);
       const newest = page[page.length - 1];
       if (newest) {
-        const receipt = await reads.markReadUpTo(actor, conversation, newest.seq, newest._id.toString());
+        const receipt = await reads.markReadUpTo(
+          actor,
+          conversation,
+          newest.seq,
+          newest._id.toString(),
+        );
         if (receipt) {
           const readAt = new Date(receipt.read_at);
           for (const message of page) {
@@ -146,7 +170,10 @@ export function createMessageService(events: ChatEvents, reads: ReadService, clo
       }
       const profiles = await profilesFor(page.map((m) => m.sender_id));
       return page.map((m) =>
-        toMessageView(m, profiles.get(m.sender_id.toString()) ?? missingProfile(m.sender_id.toString())),
+        toMessageView(
+          m,
+          profiles.get(m.sender_id.toString()) ?? missingProfile(m.sender_id.toString()),
+        ),
       );
     },
 
@@ -163,7 +190,8 @@ export function createMessageService(events: ChatEvents, reads: ReadService, clo
         deleted_at: null,
       }).lean<MessageRecord>();
       if (!message) throw new AppError('MESSAGE_NOT_FOUND');
-      if (!sameId(message.sender_id, actor.id)) throw new AppError('FORBIDDEN', 'Only the sender can delete a message');
+      if (!sameId(message.sender_id, actor.id))
+        throw new AppError('FORBIDDEN', 'Only the sender can delete a message');
       const { result, deletedAt } = await clock.stamp(async (at) => ({
         result: await Message.updateOne(
           { _id: message._id, deleted_at: null },
@@ -194,7 +222,10 @@ export function createMessageService(events: ChatEvents, reads: ReadService, clo
  * Points last_message at this message unless a newer one got there first.
  * Conditional on seq, so out-of-order completion of concurrent sends is harmless.
  */
-async function recordLastMessage(conversationId: Types.ObjectId, message: MessageRecord): Promise<void> {
+async function recordLastMessage(
+  conversationId: Types.ObjectId,
+  message: MessageRecord,
+): Promise<void> {
   await Conversation.updateOne(
     { _id: conversationId, last_seq: { $lt: message.seq } },
     {
@@ -209,14 +240,22 @@ async function recordLastMessage(conversationId: Types.ObjectId, message: Messag
 }
 
 /** After a delete: if the deleted message was last_message, fall back to the newest live one. */
-async function repairLastMessage(conversationId: Types.ObjectId, deletedId: Types.ObjectId): Promise<void> {
+async function repairLastMessage(
+  conversationId: Types.ObjectId,
+  deletedId: Types.ObjectId,
+): Promise<void> {
   const live = await Message.findOne({ conversation_id: conversationId, deleted_at: null })
     .sort({ seq: -1 })
     .lean<MessageRecord>();
   await Conversation.updateOne(
     { _id: conversationId, 'last_message.message_id': deletedId },
     // last_message_at follows last_message, so a deleted message's time never shows either.
-    { $set: { last_message: live ? toLastMessageRecord(live) : null, last_message_at: live?.sent_at ?? null } },
+    {
+      $set: {
+        last_message: live ? toLastMessageRecord(live) : null,
+        last_message_at: live?.sent_at ?? null,
+      },
+    },
   );
 }
 

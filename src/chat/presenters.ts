@@ -58,7 +58,10 @@ export function toMessageView(message: MessageRecord, sender?: UserProfileView):
   return view;
 }
 
-export function toKarmyqMessageView(message: MessageRecord, sender: UserProfileView): KarmyqMessageView {
+export function toKarmyqMessageView(
+  message: MessageRecord,
+  sender: UserProfileView,
+): KarmyqMessageView {
   const view: KarmyqMessageView = {
     id: message._id.toString(),
     conversation_id: message.conversation_id.toString(),
@@ -122,7 +125,9 @@ export function toConversationView(
 ): ConversationView {
   return {
     _id: conversation._id.toString(),
-    participants: conversation.participants.map((id) => profiles.get(id.toString()) ?? missingProfile(id.toString())),
+    participants: conversation.participants.map(
+      (id) => profiles.get(id.toString()) ?? missingProfile(id.toString()),
+    ),
     listing_id: conversation.listing_id ?? null,
     last_message: toLastMessageView(conversation.last_message),
     last_message_at: iso(conversation.last_message_at),

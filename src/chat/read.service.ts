@@ -37,17 +37,32 @@ export function createReadService(events: ChatEvents, clock: ChangeClock) {
     const me = new Types.ObjectId(actor.id);
     const outcome = await clock.stamp(async (readAt) => {
       const advanced = await Conversation.updateOne(
-        { _id: conversation._id, members: { $elemMatch: { user_id: me, read_seq: { $lt: upToSeq } } } },
+        {
+          _id: conversation._id,
+          members: { $elemMatch: { user_id: me, read_seq: { $lt: upToSeq } } },
+        },
         { $set: { 'members.$[me].read_seq': upToSeq, 'members.$[me].last_read_at': readAt } },
-        { arrayFilters: [{ 'me.user_id': me, 'me.read_seq': { $lt: upToSeq } }] },
+        // The filter's $elemMatch already requires read_seq < upToSeq. Repeating it here made
+        // wire-compatible servers that re-check filters per path skip last_read_at.
+        { arrayFilters: [{ 'me.user_id': me }] },
       );
       if (advanced.modifiedCount === 0) return null;
       const marked = await Message.updateMany(
-        { conversation_id: conversation._id, seq: { $lte: upToSeq }, sender_id: { $ne: me }, is_read: false, deleted_at: null },
+        {
+          conversation_id: conversation._id,
+          seq: { $lte: upToSeq },
+          sender_id: { $ne: me },
+          is_read: false,
+          deleted_at: null,
+        },
         { $set: { is_read: true, read_at: readAt, status: 'read', changed_at: readAt } },
       );
       await Conversation.updateOne(
-        { _id: conversation._id, 'last_message.seq': { $lte: upToSeq }, 'last_message.sender_id': { $ne: me } },
+        {
+          _id: conversation._id,
+          'last_message.seq': { $lte: upToSeq },
+          'last_message.sender_id': { $ne: me },
+        },
         { $set: { 'last_message.is_read': true } },
       );
       return { readAt, markedCount: marked.modifiedCount };
@@ -82,7 +97,10 @@ export function createReadService(events: ChatEvents, clock: ChangeClock) {
     /** Karmyq "mark-read": everything currently in the conversation becomes read for the caller. */
     async markAllRead(actor: Actor, conversationId: string): Promise<ReadReceipt> {
       const conversation = await requireParticipation(conversationId, actor.id);
-      const latest = await Message.findOne({ conversation_id: conversation._id, deleted_at: null }, { _id: 1, seq: 1 })
+      const latest = await Message.findOne(
+        { conversation_id: conversation._id, deleted_at: null },
+        { _id: 1, seq: 1 },
+      )
         .sort({ seq: -1 })
         .lean<{ _id: Types.ObjectId; seq: number }>();
       // Deleted messages above the newest live one need no reading; the horizon still covers them.

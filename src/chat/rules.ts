@@ -13,16 +13,22 @@ export const CLIENT_MESSAGE_ID_PATTERN = /^[A-Za-z0-9._:-]{1,100}$/;
 /** Trims and checks message text; throws 400 with the field named. */
 export function checkedText(value: unknown, field = 'text'): string {
   if (typeof value !== 'string') {
-    throw new AppError('VALIDATION_FAILED', `${field} must be a string`, [{ field, message: 'must be a string' }]);
+    throw new AppError('VALIDATION_FAILED', `${field} must be a string`, [
+      { field, message: 'must be a string' },
+    ]);
   }
   const text = value.trim();
   if (text.length === 0) {
-    throw new AppError('VALIDATION_FAILED', `${field} is required`, [{ field, message: 'must not be empty' }]);
+    throw new AppError('VALIDATION_FAILED', `${field} is required`, [
+      { field, message: 'must not be empty' },
+    ]);
   }
   if (text.length > MESSAGE_TEXT_MAX) {
-    throw new AppError('VALIDATION_FAILED', `${field} must be at most ${MESSAGE_TEXT_MAX} characters`, [
-      { field, message: `must be at most ${MESSAGE_TEXT_MAX} characters` },
-    ]);
+    throw new AppError(
+      'VALIDATION_FAILED',
+      `${field} must be at most ${MESSAGE_TEXT_MAX} characters`,
+      [{ field, message: `must be at most ${MESSAGE_TEXT_MAX} characters` }],
+    );
   }
   return text;
 }
@@ -30,9 +36,11 @@ export function checkedText(value: unknown, field = 'text'): string {
 export function checkedClientMessageId(value: unknown): string | undefined {
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'string' || !CLIENT_MESSAGE_ID_PATTERN.test(value)) {
-    throw new AppError('VALIDATION_FAILED', 'client_message_id must be 1-100 characters of [A-Za-z0-9._:-]', [
-      { field: 'client_message_id', message: 'invalid format' },
-    ]);
+    throw new AppError(
+      'VALIDATION_FAILED',
+      'client_message_id must be 1-100 characters of [A-Za-z0-9._:-]',
+      [{ field: 'client_message_id', message: 'invalid format' }],
+    );
   }
   return value;
 }

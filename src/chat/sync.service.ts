@@ -3,7 +3,12 @@ import { Conversation, Message } from '../../models';
 import type { ChangeClock } from './change-clock';
 import type { DeliveryService } from './delivery.service';
 import { missingProfile, toMessageView, type MessageRecord } from './presenters';
-import { afterPosition, decodeSyncCursor, encodeSyncCursor, type SyncPosition } from './sync-cursor';
+import {
+  afterPosition,
+  decodeSyncCursor,
+  encodeSyncCursor,
+  type SyncPosition,
+} from './sync-cursor';
 import type { Actor, MessageView } from './types';
 import { profilesFor } from './user.service';
 
@@ -12,7 +17,12 @@ export const SYNC_LIMIT_MAX = 500;
 
 export interface SyncResult {
   messages: MessageView[];
-  reads: Array<{ conversation_id: string; reader_id: string; read_up_to_seq: number; read_at: string }>;
+  reads: Array<{
+    conversation_id: string;
+    reader_id: string;
+    read_up_to_seq: number;
+    read_at: string;
+  }>;
   deletions: Array<{ _id: string; conversation_id: string; seq: number; deleted_at: string }>;
   cursor: string;
   has_more: boolean;
@@ -56,8 +66,8 @@ export function createSyncService(clock: ChangeClock, deliveries: DeliveryServic
 
       const rows = await Message.find({
         conversation_id: { $in: conversations.map((c) => c._id) },
-        changed_at: { $lte: horizon },
-        ...afterPosition(from),
+        // $and: both bounds are on changed_at, and a spread would let one replace the other.
+        $and: [{ changed_at: { $lte: horizon } }, afterPosition(from)],
       })
         .sort({ changed_at: 1, _id: 1 })
         .limit(options.limit + 1)
@@ -65,20 +75,29 @@ export function createSyncService(clock: ChangeClock, deliveries: DeliveryServic
       const hasMore = rows.length > options.limit;
       const page = rows.slice(0, options.limit);
       const last = page[page.length - 1];
-      const to: SyncPosition = hasMore && last ? { at: last.changed_at, id: last._id } : { at: horizon, id: null };
+      const to: SyncPosition =
+        hasMore && last ? { at: last.changed_at, id: last._id } : { at: horizon, id: null };
 
       const live = page.filter((m) => !m.deleted_at);
       const delivered = new Set(
         await deliveries.markDelivered(
           actor.id,
-          live.filter((m) => m.status === 'sent' && m.sender_id.toString() !== actor.id).map((m) => m._id),
+          live
+            .filter((m) => m.status === 'sent' && m.sender_id.toString() !== actor.id)
+            .map((m) => m._id),
+          // This response already carries them as delivered: moving them in the change
+          // order would hand the same messages back to this caller on its next call.
+          { restamp: false },
         ),
       );
       const profiles = await profilesFor(live.map((m) => m.sender_id));
 
       return {
         messages: live.map((m) => {
-          const view = toMessageView(m, profiles.get(m.sender_id.toString()) ?? missingProfile(m.sender_id.toString()));
+          const view = toMessageView(
+            m,
+            profiles.get(m.sender_id.toString()) ?? missingProfile(m.sender_id.toString()),
+          );
           if (delivered.has(view._id)) view.status = 'delivered';
           return view;
         }),

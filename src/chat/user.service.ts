@@ -11,7 +11,9 @@ export async function loadActor(userId: string): Promise<Actor | null> {
 }
 
 /** Public profiles for a set of user ids, in one query. */
-export async function profilesFor(ids: Array<Types.ObjectId | string>): Promise<Map<string, UserProfileView>> {
+export async function profilesFor(
+  ids: Array<Types.ObjectId | string>,
+): Promise<Map<string, UserProfileView>> {
   const unique = [...new Set(ids.map((id) => id.toString()))];
   const users = unique.length
     ? await User.find({ _id: { $in: unique } }, USER_PROFILE_FIELDS).lean<UserProfile[]>()

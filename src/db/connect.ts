@@ -30,7 +30,9 @@ export async function databaseIsReachable(timeoutMs = 1000): Promise<boolean> {
   try {
     await Promise.race([
       db.admin().command({ ping: 1 }),
-      new Promise((_, reject) => setTimeout(() => reject(new Error('ping timeout')), timeoutMs).unref()),
+      new Promise((_, reject) =>
+        setTimeout(() => reject(new Error('ping timeout')), timeoutMs).unref(),
+      ),
     ]);
     return true;
   } catch {

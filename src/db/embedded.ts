@@ -20,7 +20,9 @@ export async function startEmbeddedDatabase(
       return {
         uri: replSet.getUri(),
         kind: 'mongodb-memory-server (real mongod, single-node replica set)',
-        stop: async () => { await replSet.stop(); },
+        stop: async () => {
+          await replSet.stop();
+        },
       };
     } catch (err) {
       if (preference === 'memory-server') throw err;

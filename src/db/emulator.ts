@@ -29,11 +29,20 @@ export function ensureEmulatorJars(): void {
   mkdirSync(JAR_DIR, { recursive: true });
   const result = spawnSync(
     'mvn',
-    ['-q', '-B', '-f', path.join(EMULATOR_DIR, 'pom.xml'), 'dependency:copy-dependencies', `-DoutputDirectory=${JAR_DIR}`],
+    [
+      '-q',
+      '-B',
+      '-f',
+      path.join(EMULATOR_DIR, 'pom.xml'),
+      'dependency:copy-dependencies',
+      `-DoutputDirectory=${JAR_DIR}`,
+    ],
     { stdio: 'inherit' },
   );
   if (result.status !== 0 || !jarsPresent()) {
-    throw new Error('Could not resolve mongo-java-server with Maven (is `mvn` installed and Maven Central reachable?)');
+    throw new Error(
+      'Could not resolve mongo-java-server with Maven (is `mvn` installed and Maven Central reachable?)',
+    );
   }
 }
 
@@ -46,12 +55,24 @@ export async function startEmulator(): Promise<RunningDatabase> {
     { stdio: ['pipe', 'pipe', 'inherit'] },
   );
   const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('MongoDB emulator did not start within 60s')), 60000);
-    child.once('error', (err) => { clearTimeout(timer); reject(err); });
-    child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`MongoDB emulator exited early (code ${code})`)); });
+    const timer = setTimeout(
+      () => reject(new Error('MongoDB emulator did not start within 60s')),
+      60000,
+    );
+    child.once('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`MongoDB emulator exited early (code ${code})`));
+    });
     createInterface({ input: child.stdout! }).on('line', (line) => {
       const match = /^MONGO_EMULATOR_LISTENING (\d+)/.exec(line);
-      if (match) { clearTimeout(timer); resolve(Number(match[1])); }
+      if (match) {
+        clearTimeout(timer);
+        resolve(Number(match[1]));
+      }
     });
   });
   child.removeAllListeners('exit');

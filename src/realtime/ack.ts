@@ -18,7 +18,10 @@ export function onEvent(
   handler: (payload: unknown) => Promise<AckBody | void>,
 ): void {
   socket.on(event, async (...args: unknown[]) => {
-    const ack = typeof args[args.length - 1] === 'function' ? (args.pop() as (body: AckBody) => void) : undefined;
+    const ack =
+      typeof args[args.length - 1] === 'function'
+        ? (args.pop() as (body: AckBody) => void)
+        : undefined;
     let body: AckBody | void;
     try {
       body = await handler(args[0]);

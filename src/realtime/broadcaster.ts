@@ -12,13 +12,20 @@ export const PREVIEW_LENGTH = 60;
 export function attachBroadcaster(io: ChatServer, events: ChatEventHub): () => void {
   return events.subscribe({
     messageCreated({ conversationId, participantIds, message, sender }) {
-      // To the room, the sender included (seed), each dialect in its own shape.
-      io.to(conversationRoom(conversationId, 'horse_trust')).emit('new_message', toMessageView(message, sender));
-      io.to(conversationRoom(conversationId, 'karmyq')).emit('new_message', toKarmyqMessageView(message, sender));
+      const recipients = participantIds.filter((id) => id !== sender._id);
+      // To the room, the sender included (seed), each dialect in its own shape. Plain
+      // broadcasts, so connection state recovery can replay them to a socket that dropped.
+      io.to(conversationRoom(conversationId, 'horse_trust')).emit(
+        'new_message',
+        toMessageView(message, sender),
+      );
+      io.to(conversationRoom(conversationId, 'karmyq')).emit(
+        'new_message',
+        toKarmyqMessageView(message, sender),
+      );
       // A notification to every other participant's devices, joined or not.
-      const others = participantIds.filter((id) => id !== sender._id).map(userRoom);
-      if (others.length > 0) {
-        io.to(others).emit('message_notification', {
+      if (recipients.length > 0) {
+        io.to(recipients.map(userRoom)).emit('message_notification', {
           conversation_id: conversationId,
           sender: sender._id,
           preview: message.text.slice(0, PREVIEW_LENGTH),
@@ -26,6 +33,17 @@ export function attachBroadcaster(io: ChatServer, events: ChatEventHub): () => v
           seq: message.seq,
         });
       }
+    },
+
+    messageDelivered({ conversationId, messageId, seq, senderId, recipientId, deliveredAt }) {
+      io.to(userRoom(senderId)).emit('message_delivered', {
+        conversation_id: conversationId,
+        message_id: messageId,
+        seq,
+        delivered_to: recipientId,
+        delivered_at: deliveredAt.toISOString(),
+        status: 'delivered',
+      });
     },
 
     messagesRead({ conversationId, participantIds, readerId, upToSeq, upToMessageId, readAt }) {
@@ -54,7 +72,9 @@ export function attachBroadcaster(io: ChatServer, events: ChatEventHub): () => v
       for (const userId of removed) {
         // Every socket of a removed user leaves, on every node (adapter-wide).
         io.in(userRoom(userId)).socketsLeave(allConversationRooms(conversationId));
-        io.to(userRoom(userId)).emit('removed_from_conversation', { conversation_id: conversationId });
+        io.to(userRoom(userId)).emit('removed_from_conversation', {
+          conversation_id: conversationId,
+        });
       }
     },
   });

@@ -14,6 +14,8 @@ export interface ClientToServerEvents {
   leave_conversation(payload: unknown, ack?: Ack): void;
   send_message(payload: unknown, ack?: Ack): void;
   mark_read(payload: unknown, ack?: Ack): void;
+  /** A recipient's device acknowledges that it received messages: `sent` → `delivered`. */
+  message_received(payload: unknown, ack?: Ack): void;
   typing(payload: unknown, ack?: Ack): void;
   stop_typing(payload: unknown, ack?: Ack): void;
   typing_start(payload: unknown, ack?: Ack): void;
@@ -44,6 +46,15 @@ export interface MessageDeletedPayload {
   deleted_at: string;
 }
 
+export interface MessageDeliveredPayload {
+  conversation_id: string;
+  message_id: string;
+  seq: number;
+  delivered_to: string;
+  delivered_at: string;
+  status: 'delivered';
+}
+
 export interface TypingPayload {
   conversation_id: string;
   userId?: string;
@@ -53,6 +64,7 @@ export interface TypingPayload {
 
 export interface ServerToClientEvents {
   new_message(message: MessageView | KarmyqMessageView): void;
+  message_delivered(receipt: MessageDeliveredPayload): void;
   message_notification(notification: MessageNotification): void;
   messages_read(receipt: MessagesReadPayload): void;
   message_deleted(payload: MessageDeletedPayload): void;

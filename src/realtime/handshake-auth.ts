@@ -11,7 +11,8 @@ import type { Logger } from '../lib/logger';
  */
 export function handshakeToken(handshake: Socket['handshake']): string | undefined {
   const fromAuth: unknown = handshake.auth?.token;
-  if (typeof fromAuth === 'string' && fromAuth.length > 0) return fromAuth.replace(/^Bearer\s+/i, '');
+  if (typeof fromAuth === 'string' && fromAuth.length > 0)
+    return fromAuth.replace(/^Bearer\s+/i, '');
   const fromHeader = bearerToken(handshake.headers.authorization);
   if (fromHeader) return fromHeader;
   const fromQuery: unknown = handshake.query?.token;

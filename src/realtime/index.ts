@@ -31,6 +31,10 @@ export function createRealtime(http: HttpServer, deps: RealtimeDeps): Realtime {
     // Compression costs CPU per frame and memory per socket; chat frames are small.
     perMessageDeflate: false,
     maxHttpBufferSize: 64 * 1024,
+    // A socket that drops briefly gets its rooms and missed room broadcasts back.
+    // Middlewares run again, so a recovered socket is re-authenticated. Never the
+    // only safety net: clients resync with GET /api/chat/sync.
+    connectionStateRecovery: { maxDisconnectionDuration: 2 * 60 * 1000, skipMiddlewares: false },
   });
   const { chat, logger } = deps;
   io.use(handshakeAuth(deps.verifier, deps.loadActor ?? loadActorFromDb, logger));
@@ -43,7 +47,9 @@ export function createRealtime(http: HttpServer, deps: RealtimeDeps): Realtime {
     registerConversationHandlers(socket, chat, logger);
     registerMessageHandlers(socket, chat, logger);
     registerTypingHandlers(socket, logger);
-    socket.on('disconnect', (reason) => logger.info({ socketId: socket.id, reason }, 'socket disconnected'));
+    socket.on('disconnect', (reason) =>
+      logger.info({ socketId: socket.id, reason }, 'socket disconnected'),
+    );
   });
 
   return {

@@ -1,4 +1,5 @@
 import { isObjectIdString } from '../chat/ids';
+import { checkedText } from '../chat/rules';
 import { AppError } from '../lib/errors';
 import type { Dialect } from './rooms';
 
@@ -12,12 +13,19 @@ export interface ConversationRef {
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) && Object.getPrototypeOf(value) === Object.prototype;
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    !Array.isArray(value) &&
+    Object.getPrototypeOf(value) === Object.prototype
+  );
 }
 
 function conversationIdFrom(value: unknown): string {
   if (!isObjectIdString(value)) {
-    throw new AppError('INVALID_ID', 'conversation_id must be a valid id', [{ field: 'conversation_id', message: 'must be a valid id' }]);
+    throw new AppError('INVALID_ID', 'conversation_id must be a valid id', [
+      { field: 'conversation_id', message: 'must be a valid id' },
+    ]);
   }
   return value.toLowerCase();
 }
@@ -35,7 +43,8 @@ export function assertClaimedUser(claimed: unknown, actorId: string, field: stri
 
 /** `"<conversationId>"` (Horse Trust) or `{conversation_id, user_id}` (Karmyq). */
 export function parseConversationRef(payload: unknown, actorId: string): ConversationRef {
-  if (typeof payload === 'string') return { conversationId: conversationIdFrom(payload), dialect: 'horse_trust' };
+  if (typeof payload === 'string')
+    return { conversationId: conversationIdFrom(payload), dialect: 'horse_trust' };
   if (isPlainObject(payload)) {
     assertClaimedUser(payload.user_id, actorId, 'user_id');
     return { conversationId: conversationIdFrom(payload.conversation_id), dialect: 'karmyq' };
@@ -52,13 +61,52 @@ export interface SendPayload {
 
 /** `{conversation_id, text}` (Horse Trust) or `{conversation_id, sender_id, content}` (Karmyq). */
 export function parseSendPayload(payload: unknown, actorId: string): SendPayload {
-  if (!isPlainObject(payload)) throw new AppError('VALIDATION_FAILED', 'Expected {conversation_id, text}');
+  if (!isPlainObject(payload))
+    throw new AppError('VALIDATION_FAILED', 'Expected {conversation_id, text}');
   assertClaimedUser(payload.sender_id, actorId, 'sender_id');
   const karmyq = payload.text === undefined && payload.content !== undefined;
   return {
     conversationId: conversationIdFrom(payload.conversation_id),
-    text: karmyq ? payload.content : payload.text,
+    // Checked here too so that a Karmyq client's error names the field it sent.
+    text: karmyq ? checkedText(payload.content, 'content') : payload.text,
     clientMessageId: payload.client_message_id,
     dialect: karmyq ? 'karmyq' : 'horse_trust',
   };
+}
+
+export interface ReceiptPayload {
+  conversationId: string;
+  messageIds?: string[];
+  upToSeq?: number;
+}
+
+/** message_received: `{conversation_id, message_id}`, `{conversation_id, message_ids: [...]}` or `{conversation_id, up_to_seq}`. */
+export function parseReceiptPayload(payload: unknown): ReceiptPayload {
+  if (!isPlainObject(payload))
+    throw new AppError(
+      'VALIDATION_FAILED',
+      'Expected {conversation_id, message_id | message_ids | up_to_seq}',
+    );
+  const conversationId = conversationIdFrom(payload.conversation_id);
+  const ids =
+    payload.message_ids ?? (payload.message_id === undefined ? undefined : [payload.message_id]);
+  if (ids !== undefined) {
+    if (
+      !Array.isArray(ids) ||
+      ids.length === 0 ||
+      ids.length > 500 ||
+      !ids.every(isObjectIdString)
+    ) {
+      throw new AppError('VALIDATION_FAILED', 'message_ids must be 1-500 valid ids');
+    }
+    return { conversationId, messageIds: ids.map((id) => id.toLowerCase()) };
+  }
+  const upToSeq = payload.up_to_seq;
+  if (typeof upToSeq !== 'number' || !Number.isInteger(upToSeq) || upToSeq < 1) {
+    throw new AppError(
+      'VALIDATION_FAILED',
+      'Give message_id, message_ids or up_to_seq (a positive integer)',
+    );
+  }
+  return { conversationId, upToSeq };
 }

@@ -14,13 +14,17 @@ export interface TestUser {
 }
 
 /** Inserts a marketplace user and returns it with a real token. */
-export async function createUser(overrides: { full_name?: string; profile_picture_url?: string | null } = {}): Promise<TestUser> {
+export async function createUser(
+  overrides: { full_name?: string; profile_picture_url?: string | null } = {},
+): Promise<TestUser> {
   counter += 1;
   const user = await User.create({
     full_name: overrides.full_name ?? `User ${counter}`,
     // An explicit null means "no picture"; only an absent override gets the default.
     profile_picture_url:
-      overrides.profile_picture_url !== undefined ? overrides.profile_picture_url : `https://cdn.example.com/u${counter}.jpg`,
+      overrides.profile_picture_url !== undefined
+        ? overrides.profile_picture_url
+        : `https://cdn.example.com/u${counter}.jpg`,
     email: `user${counter}@example.com`,
   });
   const id = user._id.toString();
@@ -28,7 +32,14 @@ export async function createUser(overrides: { full_name?: string; profile_pictur
     id,
     token: tokenFor(id),
     full_name: user.full_name,
-    actor: { id, profile: { _id: id, full_name: user.full_name, profile_picture_url: user.profile_picture_url ?? null } },
+    actor: {
+      id,
+      profile: {
+        _id: id,
+        full_name: user.full_name,
+        profile_picture_url: user.profile_picture_url ?? null,
+      },
+    },
   };
 }
 
@@ -85,7 +96,14 @@ export async function insertMessages(
       {
         $set: {
           last_seq: last.seq,
-          last_message: { message_id: last._id, seq: last.seq, text: last.text, sender_id: last.sender_id, sent_at: last.sent_at, is_read: false },
+          last_message: {
+            message_id: last._id,
+            seq: last.seq,
+            text: last.text,
+            sender_id: last.sender_id,
+            sent_at: last.sent_at,
+            is_read: false,
+          },
           last_message_at: last.sent_at,
           last_activity_at: last.sent_at,
         },

@@ -1,16 +1,25 @@
 import type { Express } from 'express';
 import { createApp } from '../../src/app';
-import { ChatEventHub, createChatServices, type ChatServices } from '../../src/chat';
+import { ChangeClock, ChatEventHub, createChatServices, type ChatServices } from '../../src/chat';
 import type { ChatEvents } from '../../src/chat/chat-events';
 import { databaseIsReachable } from '../../src/db/connect';
 import { createTokenVerifier } from '../../src/lib/jwt';
 import { createLogger } from '../../src/lib/logger';
 import { testConfig } from './tokens';
 
-type Recorded = { [K in keyof ChatEvents]: { type: K; event: Parameters<ChatEvents[K]>[0] } }[keyof ChatEvents];
+type Recorded = {
+  [K in keyof ChatEvents]: { type: K; event: Parameters<ChatEvents[K]>[0] };
+}[keyof ChatEvents];
 
-/** The Express app on the per-file test database, recording every domain event it announces. */
-export function buildTestApp(): { app: Express; chat: ChatServices; events: Recorded[] } {
+/**
+ * The Express app on the per-file test database, recording every domain event it
+ * announces. `clock` lets a test shorten the change clock's failed-write grace.
+ */
+export function buildTestApp(options: { clock?: ChangeClock } = {}): {
+  app: Express;
+  chat: ChatServices;
+  events: Recorded[];
+} {
   const config = testConfig();
   const hub = new ChatEventHub();
   const events: Recorded[] = [];
@@ -18,9 +27,10 @@ export function buildTestApp(): { app: Express; chat: ChatServices; events: Reco
     messageCreated: (event) => events.push({ type: 'messageCreated', event }),
     messagesRead: (event) => events.push({ type: 'messagesRead', event }),
     messageDeleted: (event) => events.push({ type: 'messageDeleted', event }),
+    messageDelivered: (event) => events.push({ type: 'messageDelivered', event }),
     participantsChanged: (event) => events.push({ type: 'participantsChanged', event }),
   });
-  const chat = createChatServices(hub);
+  const chat = createChatServices(hub, options.clock ?? new ChangeClock());
   const app = createApp({
     chat,
     verifier: createTokenVerifier(config.jwt),

@@ -14,6 +14,7 @@ export const CLIENT_EVENTS: ClientEvent[] = [
   'leave_conversation',
   'send_message',
   'mark_read',
+  'message_received',
   'typing',
   'stop_typing',
   'typing_start',

@@ -1,6 +1,10 @@
 import { io as connect, type Socket } from 'socket.io-client';
 import { createLogger } from '../../src/lib/logger';
-import type { ClientToServerEvents, ServerToClientEvents, AckBody } from '../../src/realtime/contract';
+import type {
+  ClientToServerEvents,
+  ServerToClientEvents,
+  AckBody,
+} from '../../src/realtime/contract';
 import { startServer, type RunningServer } from '../../src/server';
 import { testConfig } from './tokens';
 
@@ -8,7 +12,9 @@ export type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
 /** The whole server (HTTP + Socket.IO) on port 0, on the per-file test database. */
 export function startTestServer(): Promise<RunningServer> {
-  return startServer(testConfig(), createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'), { skipDatabase: true });
+  return startServer(testConfig(), createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'), {
+    skipDatabase: true,
+  });
 }
 
 export interface ConnectOptions {
@@ -18,7 +24,11 @@ export interface ConnectOptions {
 }
 
 /** A real socket.io-client connection over WebSocket; rejects with the connect_error. */
-export function connectClient(url: string, token: string | null, options: ConnectOptions = {}): Promise<ClientSocket> {
+export function connectClient(
+  url: string,
+  token: string | null,
+  options: ConnectOptions = {},
+): Promise<ClientSocket> {
   const socket: ClientSocket = connect(url, {
     auth: options.auth ?? (token ? { token } : {}),
     query: options.query,
@@ -42,9 +52,12 @@ export function record<E extends keyof ServerToClientEvents>(
   event: E,
 ): Parameters<ServerToClientEvents[E]>[0][] {
   const seen: Parameters<ServerToClientEvents[E]>[0][] = [];
-  socket.on(event as 'new_message', ((payload: Parameters<ServerToClientEvents[E]>[0]) => {
-    seen.push(payload);
-  }) as never);
+  socket.on(
+    event as 'new_message',
+    ((payload: Parameters<ServerToClientEvents[E]>[0]) => {
+      seen.push(payload);
+    }) as never,
+  );
   return seen;
 }
 
@@ -56,15 +69,23 @@ export function nextEvent<E extends keyof ServerToClientEvents>(
 ): Promise<Parameters<ServerToClientEvents[E]>[0]> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`timed out waiting for ${String(event)}`)), ms);
-    socket.once(event as 'new_message', ((payload: Parameters<ServerToClientEvents[E]>[0]) => {
-      clearTimeout(timer);
-      resolve(payload);
-    }) as never);
+    socket.once(
+      event as 'new_message',
+      ((payload: Parameters<ServerToClientEvents[E]>[0]) => {
+        clearTimeout(timer);
+        resolve(payload);
+      }) as never,
+    );
   });
 }
 
 /** Emits with an acknowledgement and resolves with the ack body. */
-export function emitAck(socket: ClientSocket, event: keyof ClientToServerEvents, payload: unknown, ms = 5000): Promise<AckBody> {
+export function emitAck(
+  socket: ClientSocket,
+  event: keyof ClientToServerEvents,
+  payload: unknown,
+  ms = 5000,
+): Promise<AckBody> {
   return socket.timeout(ms).emitWithAck(event, payload) as Promise<AckBody>;
 }
 

@@ -5,7 +5,13 @@ import { signUserToken } from '../../src/lib/jwt';
 export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-for-hs256-0123456789';
 
 export function testConfig(overrides: Record<string, string> = {}): Config {
-  return loadConfig({ NODE_ENV: 'test', JWT_SECRET: TEST_JWT_SECRET, PORT: '0', LOG_LEVEL: 'silent', ...overrides });
+  return loadConfig({
+    NODE_ENV: 'test',
+    JWT_SECRET: TEST_JWT_SECRET,
+    PORT: '0',
+    LOG_LEVEL: 'silent',
+    ...overrides,
+  });
 }
 
 /** A real token, signed exactly like production ones. */
@@ -15,8 +21,10 @@ export function tokenFor(userId: string, options: { expiresIn?: number } = {}): 
 
 /** Tokens the service must refuse. */
 export const badTokens = {
-  expired: (userId: string) => jwt.sign({ sub: userId, exp: Math.floor(Date.now() / 1000) - 3600 }, TEST_JWT_SECRET),
-  wrongKey: (userId: string) => jwt.sign({ sub: userId }, 'some-other-secret-that-is-also-long-enough'),
+  expired: (userId: string) =>
+    jwt.sign({ sub: userId, exp: Math.floor(Date.now() / 1000) - 3600 }, TEST_JWT_SECRET),
+  wrongKey: (userId: string) =>
+    jwt.sign({ sub: userId }, 'some-other-secret-that-is-also-long-enough'),
   algNone: (userId: string) =>
     `${Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url')}.${Buffer.from(
       JSON.stringify({ sub: userId, exp: Math.floor(Date.now() / 1000) + 3600 }),

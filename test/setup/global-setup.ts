@@ -9,8 +9,12 @@ export default async function globalSetup(): Promise<void> {
     process.env.TEST_MONGODB_URI = process.env.MONGODB_URI;
     process.env.TEST_DB_KIND = 'MONGODB_URI';
   } else {
-    const preference = (process.env.EMBEDDED_DB as 'auto' | 'memory-server' | 'emulator' | undefined) ?? 'auto';
-    const quiet = { info: () => undefined, warn: (_o: unknown, msg?: string) => console.warn(`\n[test db] ${msg}`) };
+    const preference =
+      (process.env.EMBEDDED_DB as 'auto' | 'memory-server' | 'emulator' | undefined) ?? 'auto';
+    const quiet = {
+      info: () => undefined,
+      warn: (_o: unknown, msg?: string) => console.warn(`\n[test db] ${msg}`),
+    };
     const db = await startEmbeddedDatabase(preference, quiet as never);
     (globalThis as { __TEST_DB__?: { stop(): Promise<void> } }).__TEST_DB__ = db;
     process.env.TEST_MONGODB_URI = db.uri;

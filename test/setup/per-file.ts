@@ -7,7 +7,8 @@ const dbName = `chat_test_${process.env.JEST_WORKER_ID ?? '0'}_${randomBytes(4).
 
 beforeAll(async () => {
   const uri = process.env.TEST_MONGODB_URI;
-  if (!uri) throw new Error('TEST_MONGODB_URI is not set: run the tests through jest (global setup)');
+  if (!uri)
+    throw new Error('TEST_MONGODB_URI is not set: run the tests through jest (global setup)');
   await connectDatabase(uri, dbName);
 });
 

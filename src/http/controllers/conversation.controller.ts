@@ -14,7 +14,10 @@ export function conversationController(chat: ChatServices) {
         horse_id?: string | null;
         request_match_id?: string | null;
       };
-      const participantIds = [...(input.participant_ids ?? []), ...(input.recipient_id ? [input.recipient_id] : [])];
+      const participantIds = [
+        ...(input.participant_ids ?? []),
+        ...(input.recipient_id ? [input.recipient_id] : []),
+      ];
       const listingId = input.listing_id ?? input.horse_id ?? input.request_match_id ?? null;
       const { conversation, created } = await chat.conversations.getOrCreate(actorOf(res), {
         participantIds: participantIds.map((id) => id.toLowerCase()),
@@ -24,9 +27,15 @@ export function conversationController(chat: ChatServices) {
     },
 
     async list(req: Request, res: Response) {
-      const { limit, cursor } = matchedData(req, { locations: ['query'] }) as { limit?: number; cursor?: string };
+      const { limit, cursor } = matchedData(req, { locations: ['query'] }) as {
+        limit?: number;
+        cursor?: string;
+      };
       const pageSize = limit ?? LIST_LIMIT_DEFAULT;
-      const { conversations, nextCursor } = await chat.conversations.list(actorOf(res), { limit: pageSize, cursor });
+      const { conversations, nextCursor } = await chat.conversations.list(actorOf(res), {
+        limit: pageSize,
+        cursor,
+      });
       res.json({
         success: true,
         data: conversations,
@@ -50,14 +59,27 @@ export function conversationController(chat: ChatServices) {
     },
 
     async addParticipants(req: Request, res: Response) {
-      const { id, user_id, user_ids } = matchedData(req) as { id: string; user_id?: string; user_ids?: string[] };
+      const { id, user_id, user_ids } = matchedData(req) as {
+        id: string;
+        user_id?: string;
+        user_ids?: string[];
+      };
       const ids = [...(user_ids ?? []), ...(user_id ? [user_id] : [])].map((v) => v.toLowerCase());
-      res.json({ success: true, data: await chat.conversations.addParticipants(actorOf(res), id, ids) });
+      res.json({
+        success: true,
+        data: await chat.conversations.addParticipants(actorOf(res), id, ids),
+      });
     },
 
     async removeParticipant(req: Request, res: Response) {
-      const { id, userId } = matchedData(req, { locations: ['params'] }) as { id: string; userId: string };
-      res.json({ success: true, data: await chat.conversations.removeParticipant(actorOf(res), id, userId.toLowerCase()) });
+      const { id, userId } = matchedData(req, { locations: ['params'] }) as {
+        id: string;
+        userId: string;
+      };
+      res.json({
+        success: true,
+        data: await chat.conversations.removeParticipant(actorOf(res), id, userId.toLowerCase()),
+      });
     },
   };
 }

@@ -10,7 +10,13 @@ export function messageController(chat: ChatServices) {
   return {
     /** Seed: GET /conversations/:id/messages?page=1&limit=30, oldest first; or ?before= / ?after= a seq. */
     async history(req: Request, res: Response) {
-      const q = matchedData(req) as { id: string; page?: number; limit?: number; before?: number; after?: number };
+      const q = matchedData(req) as {
+        id: string;
+        page?: number;
+        limit?: number;
+        before?: number;
+        after?: number;
+      };
       const limit = q.limit ?? PAGE_LIMIT_DEFAULT;
       const window: HistoryWindow =
         q.before !== undefined
@@ -28,13 +34,21 @@ export function messageController(chat: ChatServices) {
         text: string;
         client_message_id?: string | null;
       };
-      const result = await chat.messages.send(actorOf(res), id, { text, clientMessageId: client_message_id });
+      const result = await chat.messages.send(actorOf(res), id, {
+        text,
+        clientMessageId: client_message_id,
+      });
       // A replayed client_message_id is not a new resource: 200 with the original.
-      res.status(result.created ? 201 : 200).json({ success: true, data: toMessageView(result.record) });
+      res
+        .status(result.created ? 201 : 200)
+        .json({ success: true, data: toMessageView(result.record) });
     },
 
     async remove(req: Request, res: Response) {
-      const { id, messageId } = matchedData(req, { locations: ['params'] }) as { id: string; messageId: string };
+      const { id, messageId } = matchedData(req, { locations: ['params'] }) as {
+        id: string;
+        messageId: string;
+      };
       res.json({ success: true, data: await chat.messages.remove(actorOf(res), id, messageId) });
     },
   };

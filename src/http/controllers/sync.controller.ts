@@ -8,8 +8,14 @@ export function syncController(chat: ChatServices) {
   return {
     /** GET /api/chat/sync?since=<cursor>: what changed while the client was away. */
     async sync(req: Request, res: Response) {
-      const { since, limit } = matchedData(req, { locations: ['query'] }) as { since?: string; limit?: number };
-      const data = await chat.sync.sync(actorOf(res), { since, limit: limit ?? SYNC_LIMIT_DEFAULT });
+      const { since, limit } = matchedData(req, { locations: ['query'] }) as {
+        since?: string;
+        limit?: number;
+      };
+      const data = await chat.sync.sync(actorOf(res), {
+        since,
+        limit: limit ?? SYNC_LIMIT_DEFAULT,
+      });
       res.json({ success: true, data });
     },
   };

@@ -11,7 +11,10 @@ const BODY_PARSER_ERRORS: Record<string, AppError> = {
   'encoding.unsupported': new AppError('UNSUPPORTED_MEDIA_TYPE', 'Unsupported content encoding'),
   'charset.unsupported': new AppError('UNSUPPORTED_MEDIA_TYPE', 'Unsupported charset'),
   'request.aborted': new AppError('VALIDATION_FAILED', 'Request aborted'),
-  'request.size.invalid': new AppError('VALIDATION_FAILED', 'Request size did not match content length'),
+  'request.size.invalid': new AppError(
+    'VALIDATION_FAILED',
+    'Request size did not match content length',
+  ),
   'stream.encoding.set': new AppError('VALIDATION_FAILED', 'Invalid request stream'),
   'parameters.too.many': new AppError('PAYLOAD_TOO_LARGE', 'Too many parameters'),
 };
@@ -42,7 +45,10 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     if (appError.code === 'INTERNAL') {
       (req.log ?? logger).error({ err }, 'unhandled error');
     } else if (appError.code === 'DATABASE_UNAVAILABLE') {
-      (req.log ?? logger).warn({ err: { name: (err as Error)?.name, message: (err as Error)?.message } }, 'database unavailable');
+      (req.log ?? logger).warn(
+        { err: { name: (err as Error)?.name, message: (err as Error)?.message } },
+        'database unavailable',
+      );
     }
     if (res.headersSent) return;
     if (appError.status === 503) res.setHeader('Retry-After', '1');

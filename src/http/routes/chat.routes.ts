@@ -11,7 +11,11 @@ import {
   participantsRules,
   removeParticipantRules,
 } from '../validators/conversation.validators';
-import { deleteMessageRules, historyRules, sendMessageRules } from '../validators/message.validators';
+import {
+  deleteMessageRules,
+  historyRules,
+  sendMessageRules,
+} from '../validators/message.validators';
 import { syncRules } from '../validators/sync.validators';
 
 /** Every /api/chat route: route → validate → controller → service. */
@@ -27,11 +31,27 @@ export function chatRoutes(chat: ChatServices, authenticate: RequestHandler): Ro
   router.get('/conversations/:id', validate(conversationIdRules), conversations.get);
   router.get('/conversations/:id/messages', validate(historyRules), messages.history);
   router.post('/conversations/:id/messages', validate(sendMessageRules), messages.send);
-  router.delete('/conversations/:id/messages/:messageId', validate(deleteMessageRules), messages.remove);
+  router.delete(
+    '/conversations/:id/messages/:messageId',
+    validate(deleteMessageRules),
+    messages.remove,
+  );
   router.post('/conversations/:id/read', validate(conversationIdRules), conversations.markRead);
-  router.post('/conversations/:id/mark-read', validate(conversationIdRules), conversations.markRead);
-  router.post('/conversations/:id/participants', validate(participantsRules), conversations.addParticipants);
-  router.delete('/conversations/:id/participants/:userId', validate(removeParticipantRules), conversations.removeParticipant);
+  router.post(
+    '/conversations/:id/mark-read',
+    validate(conversationIdRules),
+    conversations.markRead,
+  );
+  router.post(
+    '/conversations/:id/participants',
+    validate(participantsRules),
+    conversations.addParticipants,
+  );
+  router.delete(
+    '/conversations/:id/participants/:userId',
+    validate(removeParticipantRules),
+    conversations.removeParticipant,
+  );
   router.get('/unread-count', conversations.unreadCount);
   router.get('/sync', validate(syncRules), sync.sync);
   return router;

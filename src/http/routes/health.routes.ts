@@ -11,7 +11,9 @@ export function healthRoutes(readiness: ReadinessCheck): Router {
   router.get('/ready', async (_req, res) => {
     const checks = await readiness().catch(() => ({ database: false }));
     const ready = Object.values(checks).every(Boolean);
-    res.status(ready ? 200 : 503).json({ success: ready, status: ready ? 'ready' : 'unavailable', checks });
+    res
+      .status(ready ? 200 : 503)
+      .json({ success: ready, status: ready ? 'ready' : 'unavailable', checks });
   });
   return router;
 }

@@ -32,7 +32,9 @@ export function positiveIntQuery(name: string, cap?: number, min = 1): Validatio
  */
 export function noBracketedQuery(name: string): ValidationChain {
   return query(name)
-    .custom((_value, { req }) => !Object.keys(req.query ?? {}).some((key) => key.startsWith(`${name}[`)))
+    .custom(
+      (_value, { req }) => !Object.keys(req.query ?? {}).some((key) => key.startsWith(`${name}[`)),
+    )
     .withMessage('must be a single value');
 }
 

@@ -1,7 +1,14 @@
 import { body } from 'express-validator';
 import { MAX_PARTICIPANTS } from '../../chat/conversation.service';
 import { LISTING_ID_MAX, LIST_LIMIT_DEFAULT, PAGE_LIMIT_MAX } from '../../chat/rules';
-import { mongoIdArrayBody, noBracketedQuery, objectIdParam, optionalStringBody, positiveIntQuery, stringQuery } from './common.validators';
+import {
+  mongoIdArrayBody,
+  noBracketedQuery,
+  objectIdParam,
+  optionalStringBody,
+  positiveIntQuery,
+  stringQuery,
+} from './common.validators';
 
 export { LIST_LIMIT_DEFAULT };
 
@@ -36,7 +43,8 @@ export const participantsRules = [
   ...mongoIdArrayBody('user_ids', MAX_PARTICIPANTS),
   body().custom((value: unknown) => {
     const b = (value ?? {}) as Record<string, unknown>;
-    if (b.user_id === undefined && b.user_ids === undefined) throw new Error('user_id or user_ids is required');
+    if (b.user_id === undefined && b.user_ids === undefined)
+      throw new Error('user_id or user_ids is required');
     return true;
   }),
 ];

@@ -14,6 +14,7 @@ export const historyRules = [
   positiveIntQuery('before'),
   positiveIntQuery('after', undefined, 0),
   query('after')
+    .optional()
     .custom((_value, { req }) => req.query?.before === undefined)
     .withMessage('cannot be combined with before'),
 ];

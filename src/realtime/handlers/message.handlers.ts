@@ -2,7 +2,7 @@ import type { ChatServices } from '../../chat';
 import { toKarmyqMessageView, toMessageView } from '../../chat/presenters';
 import type { Logger } from '../../lib/logger';
 import { onEvent } from '../ack';
-import { parseSendPayload } from '../payloads';
+import { parseReceiptPayload, parseSendPayload } from '../payloads';
 import type { ChatSocket } from '../socket-types';
 
 /** send_message: the same service call as POST …/messages, answered in the sender's dialect. */
@@ -30,5 +30,14 @@ export function registerMessageHandlers(
         ? toKarmyqMessageView(record, sender)
         : toMessageView(record, sender);
     return { success: true, data };
+  });
+
+  onEvent(socket, 'message_received', logger, async (payload) => {
+    const { conversationId, messageIds, upToSeq } = parseReceiptPayload(payload);
+    const delivered = await chat.deliveries.acknowledge(actor, conversationId, {
+      messageIds,
+      upToSeq,
+    });
+    return { success: true, data: { conversation_id: conversationId, delivered } };
   });
 }

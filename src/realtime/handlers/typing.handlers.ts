@@ -20,7 +20,11 @@ export function registerTypingHandlers(socket: ChatSocket, logger: Logger): void
 
     const others = (room: string) => socket.to(room).except(userRoom(actor.id));
     const horseTrust = { conversation_id: conversationId, userId: actor.id };
-    const karmyq = { conversation_id: conversationId, user_id: actor.id, user_name: actor.profile.full_name };
+    const karmyq = {
+      conversation_id: conversationId,
+      user_id: actor.id,
+      user_name: actor.profile.full_name,
+    };
     if (typing) {
       others(conversationRoom(conversationId, 'horse_trust')).emit('user_typing', horseTrust);
       others(conversationRoom(conversationId, 'karmyq')).emit('user_typing', karmyq);
