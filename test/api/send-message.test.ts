@@ -277,5 +277,4 @@ describe('POST /api/chat/conversations/:id/messages', () => {
     expect(await Message.countDocuments()).toBe(1);
     expect(eventsOf(events, 'messageCreated')).toHaveLength(1);
   });
-
 });
