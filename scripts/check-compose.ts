@@ -25,6 +25,16 @@ for (const name of ['mongo', 'app']) {
 if (!String(services.app?.environment?.MONGODB_URI ?? '').includes('replicaSet=')) {
   problems.push('app MONGODB_URI should name the replica set');
 }
+// The scale profile: two app replicas on Redis behind a proxy.
+for (const name of ['redis', 'app1', 'app2', 'proxy']) {
+  if (!services[name]?.healthcheck?.test)
+    problems.push(`scale service "${name}" is missing or has no healthcheck`);
+}
+for (const name of ['app1', 'app2']) {
+  if (!String(services[name]?.environment?.REDIS_URL ?? '').startsWith('redis://')) {
+    problems.push(`${name} must set REDIS_URL`);
+  }
+}
 if (problems.length > 0) {
   console.error(`docker-compose.yml: ${problems.join('; ')}`);
   process.exit(1);

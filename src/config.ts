@@ -21,6 +21,9 @@ export interface Config {
   shutdownTimeoutMs: number;
   /** Margin the /sync horizon keeps behind now, for other nodes' in-flight writes. */
   syncSettleMs: number;
+  /** Scale-out: Socket.IO over Redis when set; the in-memory adapter otherwise. */
+  redisUrl: string | undefined;
+  redisStreamMaxLen: number;
 }
 
 export const DEV_JWT_SECRET = 'dev-only-insecure-jwt-secret-change-me';
@@ -59,6 +62,10 @@ export function loadConfig(env: Env = process.env): Config {
   if (mongodbUri && !/^mongodb(\+srv)?:\/\//.test(mongodbUri)) {
     throw new ConfigError('MONGODB_URI must start with mongodb:// or mongodb+srv://');
   }
+  const redisUrl = env.REDIS_URL || undefined;
+  if (redisUrl && !/^rediss?:\/\//.test(redisUrl)) {
+    throw new ConfigError('REDIS_URL must start with redis:// or rediss://');
+  }
   const publicKey = pem(env.JWT_PUBLIC_KEY);
   let secret = env.JWT_SECRET || undefined;
   let usingDevSecret = false;
@@ -94,6 +101,9 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel,
     bodyLimit: '32kb',
     shutdownTimeoutMs: intFrom(env, 'SHUTDOWN_TIMEOUT_MS', 10000, 100, 120000),
-    syncSettleMs: intFrom(env, 'SYNC_SETTLE_MS', 0, 0, 60000),
+    // Several nodes: other nodes' in-flight writes are invisible here, so keep a margin.
+    syncSettleMs: intFrom(env, 'SYNC_SETTLE_MS', redisUrl ? 1000 : 0, 0, 60000),
+    redisUrl,
+    redisStreamMaxLen: intFrom(env, 'REDIS_STREAM_MAXLEN', 50000, 1000, 10_000_000),
   };
 }

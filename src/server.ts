@@ -9,6 +9,7 @@ import { clearEmbeddedUri, publishEmbeddedUri } from './db/embedded-uri-file';
 import { createTokenVerifier } from './lib/jwt';
 import type { Logger } from './lib/logger';
 import { createRealtime, type Realtime } from './realtime';
+import { connectScaleOut } from './realtime/redis-adapter';
 
 export interface RunningServer {
   port: number;
@@ -55,6 +56,15 @@ export async function startServer(
     );
   }
 
+  const scaleOut = config.redisUrl
+    ? await connectScaleOut(config.redisUrl, { streamMaxLen: config.redisStreamMaxLen }, logger)
+    : undefined;
+  logger.info(
+    scaleOut
+      ? 'socket.io adapter: Redis Streams (multi-node)'
+      : 'socket.io adapter: in-memory (single node)',
+  );
+
   const events = new ChatEventHub();
   const chat = createChatServices(events, new ChangeClock(config.syncSettleMs));
   const verifier = createTokenVerifier(config.jwt);
@@ -63,10 +73,13 @@ export async function startServer(
     verifier,
     logger,
     bodyLimit: config.bodyLimit,
-    readiness: async () => ({ database: await databaseIsReachable() }),
+    readiness: async (): Promise<Record<string, boolean>> => {
+      const [database, redis] = await Promise.all([databaseIsReachable(), scaleOut?.ping()]);
+      return scaleOut ? { database, redis: Boolean(redis) } : { database };
+    },
   });
   const http = createServer(app);
-  const realtime = createRealtime(http, { chat, verifier, logger });
+  const realtime = createRealtime(http, { chat, verifier, logger, adapter: scaleOut?.adapter });
 
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
@@ -84,6 +97,7 @@ export async function startServer(
       // Socket.IO first: http.close() would otherwise wait forever on open WebSockets.
       await realtime.close();
       await new Promise<void>((resolve) => http.close(() => resolve()));
+      await scaleOut?.close();
       if (!options.skipDatabase) await disconnectDatabase();
       if (embedded) {
         clearEmbeddedUri();

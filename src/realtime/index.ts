@@ -1,5 +1,5 @@
 import type { Server as HttpServer } from 'node:http';
-import { Server } from 'socket.io';
+import { Server, type ServerOptions } from 'socket.io';
 import type { ChatServices } from '../chat';
 import type { Actor } from '../chat/types';
 import { loadActor as loadActorFromDb } from '../chat/user.service';
@@ -18,6 +18,8 @@ export interface RealtimeDeps {
   verifier: TokenVerifier;
   logger: Logger;
   loadActor?: (userId: string) => Promise<Actor | null>;
+  /** A cluster adapter (Redis) for several nodes; the in-memory one when absent. */
+  adapter?: ServerOptions['adapter'];
 }
 
 export interface Realtime {
@@ -35,6 +37,7 @@ export function createRealtime(http: HttpServer, deps: RealtimeDeps): Realtime {
     // Middlewares run again, so a recovered socket is re-authenticated. Never the
     // only safety net: clients resync with GET /api/chat/sync.
     connectionStateRecovery: { maxDisconnectionDuration: 2 * 60 * 1000, skipMiddlewares: false },
+    ...(deps.adapter ? { adapter: deps.adapter } : {}),
   });
   const { chat, logger } = deps;
   io.use(handshakeAuth(deps.verifier, deps.loadActor ?? loadActorFromDb, logger));

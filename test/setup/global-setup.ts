@@ -1,4 +1,5 @@
 import { startEmbeddedDatabase } from '../../src/db/embedded';
+import { startLocalRedis } from '../../scripts/lib/local-redis';
 
 /**
  * One database server per run: MONGODB_URI when set (any real server), else
@@ -21,4 +22,18 @@ export default async function globalSetup(): Promise<void> {
     process.env.TEST_DB_KIND = db.kind;
   }
   console.log(`\n[test db] ${process.env.TEST_DB_KIND}: ${process.env.TEST_MONGODB_URI}`);
+
+  // Redis for the multi-node tests: REDIS_URL, else a throwaway redis-server if one is installed.
+  if (process.env.REDIS_URL) {
+    process.env.TEST_REDIS_URL = process.env.REDIS_URL;
+  } else {
+    const redis = await startLocalRedis();
+    if (redis) {
+      (globalThis as { __TEST_REDIS__?: { stop(): Promise<void> } }).__TEST_REDIS__ = redis;
+      process.env.TEST_REDIS_URL = redis.url;
+    }
+  }
+  console.log(
+    `[test redis] ${process.env.TEST_REDIS_URL ?? 'none (install redis-server to run the multi-node tests)'}`,
+  );
 }

@@ -1,4 +1,6 @@
+type Stoppable = { stop(): Promise<void> };
+
 export default async function globalTeardown(): Promise<void> {
-  const db = (globalThis as { __TEST_DB__?: { stop(): Promise<void> } }).__TEST_DB__;
-  if (db) await db.stop();
+  const g = globalThis as { __TEST_DB__?: Stoppable; __TEST_REDIS__?: Stoppable };
+  await Promise.all([g.__TEST_DB__?.stop(), g.__TEST_REDIS__?.stop()]);
 }

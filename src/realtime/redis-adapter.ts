@@ -1,0 +1,57 @@
+import { createAdapter } from '@socket.io/redis-streams-adapter';
+import { Redis } from 'ioredis';
+import type { Logger } from '../lib/logger';
+
+/**
+ * Scale-out over Redis with the Redis Streams adapter. Chosen over the Pub/Sub
+ * `@socket.io/redis-adapter` because (1) it supports connection state recovery
+ * (sessions live in Redis, so a socket can recover on another node) and (2) a
+ * node that loses Redis briefly resumes the stream without losing packets,
+ * where Pub/Sub drops whatever was published meanwhile.
+ */
+export interface ScaleOut {
+  adapter: ReturnType<typeof createAdapter>;
+  redis: Redis;
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export async function connectScaleOut(
+  url: string,
+  options: { streamMaxLen: number },
+  logger: Logger,
+): Promise<ScaleOut> {
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 2,
+    connectTimeout: 5000,
+  });
+  redis.on('error', (err: Error) => logger.warn({ err: { message: err.message } }, 'redis error'));
+  await redis.connect();
+  const adapter = createAdapter(redis, {
+    streamName: 'chat:socket.io',
+    sessionKeyPrefix: 'chat:sio:session:',
+    // Bounds Redis memory; also how far back a recovering socket can catch up.
+    maxLen: options.streamMaxLen,
+    // Our payloads are JSON: skip the per-packet binary scan.
+    onlyPlaintext: true,
+  });
+  return {
+    adapter,
+    redis,
+    async ping() {
+      try {
+        return (await Promise.race([redis.ping(), timeout(1000)])) === 'PONG';
+      } catch {
+        return false;
+      }
+    },
+    async close() {
+      redis.disconnect();
+    },
+  };
+}
+
+function timeout(ms: number): Promise<never> {
+  return new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), ms).unref());
+}

@@ -1,0 +1,167 @@
+import request from 'supertest';
+import { Message } from '../../models';
+import type { MessageView } from '../../src/chat/types';
+import { createConversation, createUsers, type TestUser } from '../factories';
+import { startServiceNode, type ServiceNode } from '../helpers/cluster';
+import {
+  connectClient,
+  emitAck,
+  record,
+  settle,
+  waitFor,
+  type ClientSocket,
+} from '../helpers/realtime';
+
+/**
+ * Two service processes on one database and one Redis: a sender on node A and a
+ * recipient on node B get every event exactly once; an outsider on B gets none.
+ */
+const redisUrl = process.env.TEST_REDIS_URL;
+if (!redisUrl && process.env.CI) throw new Error('CI must provide Redis for the multi-node tests');
+if (!redisUrl)
+  console.warn('[two-nodes] skipped: no Redis (install redis-server or set REDIS_URL)');
+const describeWithRedis = redisUrl ? describe : describe.skip;
+
+const QUIET_MS = 300;
+
+describeWithRedis('two nodes over Redis', () => {
+  let nodeA: ServiceNode;
+  let nodeB: ServiceNode;
+  const sockets: ClientSocket[] = [];
+  let a: TestUser, b: TestUser, outsider: TestUser, conv: string;
+  let sa: ClientSocket, sb: ClientSocket, so: ClientSocket;
+
+  beforeAll(async () => {
+    [nodeA, nodeB] = await Promise.all([startServiceNode(redisUrl!), startServiceNode(redisUrl!)]);
+  }, 60000);
+  afterAll(async () => {
+    await Promise.all([nodeA?.stop(), nodeB?.stop()]);
+  });
+  beforeEach(async () => {
+    [a, b, outsider] = await createUsers(3);
+    conv = await createConversation([a, b]);
+    sa = await connectClient(nodeA.url, a.token);
+    [sb, so] = await Promise.all([
+      connectClient(nodeB.url, b.token),
+      connectClient(nodeB.url, outsider.token),
+    ]);
+    sockets.push(sa, sb, so);
+    expect(await emitAck(sa, 'join_conversation', conv)).toMatchObject({ success: true });
+    expect(await emitAck(sb, 'join_conversation', conv)).toMatchObject({ success: true });
+  });
+  afterEach(() => sockets.splice(0).forEach((s) => s.close()));
+
+  it('reports Redis in readiness on both nodes', async () => {
+    for (const node of [nodeA, nodeB]) {
+      const res = await request(node.url).get('/ready').expect(200);
+      expect(res.body.checks).toEqual({ database: true, redis: true });
+    }
+  });
+
+  it('delivers a socket send on A to the recipient on B once: new_message and message_notification', async () => {
+    const bMessages = record(sb, 'new_message');
+    const bNotes = record(sb, 'message_notification');
+    const aEcho = record(sa, 'new_message');
+    const outsiderSaw = [record(so, 'new_message'), record(so, 'message_notification')];
+
+    const ack = await emitAck(sa, 'send_message', {
+      conversation_id: conv,
+      text: 'Across the cluster',
+    });
+    expect(ack.success).toBe(true);
+    await waitFor(() => bMessages.length === 1 && bNotes.length === 1 && aEcho.length === 1, 5000);
+    await settle(QUIET_MS);
+
+    expect(bMessages).toHaveLength(1);
+    expect(bMessages[0]).toMatchObject({
+      text: 'Across the cluster',
+      sender_id: { _id: a.id },
+      seq: 1,
+    });
+    expect(bNotes).toEqual([
+      expect.objectContaining({
+        conversation_id: conv,
+        sender: a.id,
+        preview: 'Across the cluster',
+      }),
+    ]);
+    expect(aEcho).toHaveLength(1);
+    expect(outsiderSaw.flat()).toHaveLength(0);
+  });
+
+  it('relays typing, read receipts, delivery receipts and deletions across nodes exactly once', async () => {
+    const aTyping = record(sa, 'user_typing');
+    const bTyping = record(sb, 'user_typing');
+    const aReads = record(sa, 'messages_read');
+    const aDelivered = record(sa, 'message_delivered');
+    const bDeleted = record(sb, 'message_deleted');
+
+    expect(await emitAck(sa, 'typing', conv)).toMatchObject({ success: true });
+    await waitFor(() => bTyping.length === 1, 5000);
+
+    const sent = await request(nodeA.url)
+      .post(`/api/chat/conversations/${conv}/messages`)
+      .set('Authorization', `Bearer ${a.token}`)
+      .send({ text: 'Vet check done?' })
+      .expect(201);
+    const messageId = (sent.body as { data: MessageView }).data._id;
+
+    expect(
+      await emitAck(sb, 'message_received', { conversation_id: conv, message_id: messageId }),
+    ).toMatchObject({
+      success: true,
+    });
+    await waitFor(() => aDelivered.length === 1, 5000);
+
+    await request(nodeB.url)
+      .get(`/api/chat/conversations/${conv}/messages`)
+      .set('Authorization', `Bearer ${b.token}`)
+      .expect(200);
+    await waitFor(() => aReads.length === 1, 5000);
+
+    await request(nodeA.url)
+      .delete(`/api/chat/conversations/${conv}/messages/${messageId}`)
+      .set('Authorization', `Bearer ${a.token}`)
+      .expect(200);
+    await waitFor(() => bDeleted.length === 1, 5000);
+    await settle(QUIET_MS);
+
+    expect(bTyping).toEqual([{ conversation_id: conv, userId: a.id }]);
+    expect(aTyping).toHaveLength(0);
+    expect(aDelivered).toEqual([
+      expect.objectContaining({ message_id: messageId, delivered_to: b.id }),
+    ]);
+    expect(aReads).toEqual([expect.objectContaining({ conversation_id: conv, reader_id: b.id })]);
+    expect(bDeleted).toEqual([expect.objectContaining({ _id: messageId, conversation_id: conv })]);
+    expect((await Message.findById(messageId).lean())?.deleted_at).toBeInstanceOf(Date);
+  });
+
+  it('takes a participant removed on node A out of the rooms of its socket on node B', async () => {
+    const bMessages = record(sb, 'new_message');
+    const bRemoved = record(sb, 'removed_from_conversation');
+    await request(nodeA.url)
+      .delete(`/api/chat/conversations/${conv}/participants/${b.id}`)
+      .set('Authorization', `Bearer ${a.token}`)
+      .expect(200);
+    await waitFor(() => bRemoved.length === 1, 5000);
+
+    await emitAck(sa, 'send_message', { conversation_id: conv, text: 'after removal' });
+    await settle(QUIET_MS);
+    expect(bMessages).toHaveLength(0);
+  });
+
+  it('keeps seq gapless when both nodes take sends for one conversation at once', async () => {
+    const sends = Array.from({ length: 20 }, (_, i) =>
+      request(i % 2 ? nodeA.url : nodeB.url)
+        .post(`/api/chat/conversations/${conv}/messages`)
+        .set('Authorization', `Bearer ${(i % 2 ? a : b).token}`)
+        .send({ text: `bid ${i}` }),
+    );
+    const answers = await Promise.all(sends);
+    expect(answers.every((r) => r.status === 201)).toBe(true);
+    const seqs = (await Message.find({ conversation_id: conv }).lean())
+      .map((m) => m.seq)
+      .sort((x, y) => x - y);
+    expect(seqs).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+  });
+});
