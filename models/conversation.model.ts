@@ -43,6 +43,22 @@ const conversationSchema = new Schema(
     /** Highest message seq handed out so far (a hint; messages hold the truth). */
     last_seq: { type: Number, default: 0 },
     last_message: { type: lastMessageSchema, default: null },
+    /**
+     * Blocks between participants, copied from the blocks collection so that a
+     * send checks them without another query.
+     */
+    blocks: {
+      type: [
+        new Schema(
+          {
+            blocker_id: { type: Schema.Types.ObjectId, required: true },
+            blocked_id: { type: Schema.Types.ObjectId, required: true },
+          },
+          { _id: false },
+        ),
+      ],
+      default: [],
+    },
     /** Sort key of the conversation list: creation, then every new message. */
     last_message_at: { type: Date, default: null },
     last_activity_at: { type: Date, required: true, default: () => new Date() },

@@ -1,3 +1,4 @@
 export * from './user.model';
 export * from './conversation.model';
 export * from './message.model';
+export * from './block.model';

@@ -7,7 +7,10 @@ import { loadActor } from './chat/user.service';
 import { authenticate, type ActorLoader } from './http/middleware/authenticate';
 import { errorHandler, notFoundHandler } from './http/middleware/errors';
 import { chatRoutes } from './http/routes/chat.routes';
-import { healthRoutes, type ReadinessCheck } from './http/routes/health.routes';
+import { databaseGuard, drainGuard, originGuard } from './http/middleware/guards';
+import { healthRoutes, metricsRoute, type ReadinessCheck } from './http/routes/health.routes';
+import { Lifecycle } from './lib/lifecycle';
+import type { Metrics } from './lib/metrics';
 import type { TokenVerifier } from './lib/jwt';
 import type { Logger } from './lib/logger';
 
@@ -18,6 +21,12 @@ export interface AppDeps {
   readiness: ReadinessCheck;
   bodyLimit?: string;
   loadActor?: ActorLoader;
+  /** Browser origins allowed (CORS and origin check); default any. */
+  corsOrigins?: string[];
+  lifecycle?: Lifecycle;
+  metrics?: Metrics;
+  /** Whether the database connection is up (fast 503 when not). */
+  databaseConnected?: () => boolean;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
@@ -48,14 +57,18 @@ export function createApp(deps: AppDeps): Express {
       },
     }),
   );
+  const lifecycle = deps.lifecycle ?? new Lifecycle();
+  app.use(healthRoutes(deps.readiness, lifecycle));
+  if (deps.metrics) app.use(metricsRoute(deps.metrics));
+  app.use(originGuard(deps.corsOrigins ?? ['*']));
+  app.use(drainGuard(lifecycle));
   app.use(express.json({ limit: deps.bodyLimit ?? '32kb', strict: true }));
-
-  app.use(healthRoutes(deps.readiness));
   app.use(
     '/api/chat',
+    databaseGuard(deps.databaseConnected ?? (() => true)),
     chatRoutes(deps.chat, authenticate(deps.verifier, deps.loadActor ?? loadActor)),
   );
   app.use(notFoundHandler());
-  app.use(errorHandler(deps.logger));
+  app.use(errorHandler(deps.logger, deps.metrics));
   return app;
 }

@@ -24,6 +24,18 @@ export interface Config {
   /** Scale-out: Socket.IO over Redis when set; the in-memory adapter otherwise. */
   redisUrl: string | undefined;
   redisStreamMaxLen: number;
+  limits: RateLimitConfig;
+  /** Browser origins allowed for REST CORS and the Socket.IO handshake; ['*'] = any. */
+  corsOrigins: string[];
+  /** How long a socket whose token expired may re-authenticate before it is disconnected. */
+  reauthGraceMs: number;
+}
+
+export interface RateLimitConfig {
+  sendPerSecond: number;
+  sendBurst: number;
+  conversationsPerHour: number;
+  socketsPerUser: number;
 }
 
 export const DEV_JWT_SECRET = 'dev-only-insecure-jwt-secret-change-me';
@@ -54,6 +66,26 @@ function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], 
 /** Multi-line PEM keys are often passed with literal "\n" in env files. */
 function pem(raw: string | undefined): string | undefined {
   return raw ? raw.replace(/\\n/g, '\n') : undefined;
+}
+
+/**
+ * CORS_ORIGINS: comma-separated origins, or `*`. Unset: any origin outside
+ * production; in production none (same-origin only) until configured.
+ */
+function origins(raw: string | undefined, nodeEnv: string): string[] {
+  if (raw === undefined || raw.trim() === '') return nodeEnv === 'production' ? [] : ['*'];
+  const list = raw
+    .split(',')
+    .map((o) => o.trim())
+    .filter(Boolean);
+  for (const origin of list) {
+    if (origin !== '*' && !/^https?:\/\/[^/\s]+$/.test(origin)) {
+      throw new ConfigError(
+        `CORS_ORIGINS entries must look like https://host[:port] or * (got "${origin}")`,
+      );
+    }
+  }
+  return list;
 }
 
 export function loadConfig(env: Env = process.env): Config {
@@ -105,5 +137,13 @@ export function loadConfig(env: Env = process.env): Config {
     syncSettleMs: intFrom(env, 'SYNC_SETTLE_MS', redisUrl ? 1000 : 0, 0, 60000),
     redisUrl,
     redisStreamMaxLen: intFrom(env, 'REDIS_STREAM_MAXLEN', 50000, 1000, 10_000_000),
+    limits: {
+      sendPerSecond: intFrom(env, 'RATE_SEND_PER_SEC', 5, 1, 100000),
+      sendBurst: intFrom(env, 'RATE_SEND_BURST', 20, 0, 100000),
+      conversationsPerHour: intFrom(env, 'RATE_CONVERSATIONS_PER_HOUR', 60, 1, 1000000),
+      socketsPerUser: intFrom(env, 'MAX_SOCKETS_PER_USER', 10, 1, 100000),
+    },
+    corsOrigins: origins(env.CORS_ORIGINS, nodeEnv),
+    reauthGraceMs: intFrom(env, 'REAUTH_GRACE_MS', 60000, 0, 3600000),
   };
 }

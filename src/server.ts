@@ -10,6 +10,10 @@ import { createTokenVerifier } from './lib/jwt';
 import type { Logger } from './lib/logger';
 import { createRealtime, type Realtime } from './realtime';
 import { connectScaleOut } from './realtime/redis-adapter';
+import { Lifecycle } from './lib/lifecycle';
+import { createMetrics } from './lib/metrics';
+import mongoose from 'mongoose';
+import { createRateLimits } from './lib/rate-limits';
 
 export interface RunningServer {
   port: number;
@@ -65,21 +69,40 @@ export async function startServer(
       : 'socket.io adapter: in-memory (single node)',
   );
 
-  const events = new ChatEventHub();
-  const chat = createChatServices(events, new ChangeClock(config.syncSettleMs));
+  const chat = createChatServices({
+    events: new ChatEventHub(),
+    clock: new ChangeClock(config.syncSettleMs),
+    limits: createRateLimits(config.limits, scaleOut?.redis),
+  });
   const verifier = createTokenVerifier(config.jwt);
+  const lifecycle = new Lifecycle();
+  const metrics = createMetrics();
+  chat.events.subscribe({ messageCreated: () => metrics.messagesSent.inc() });
   const app = createApp({
     chat,
     verifier,
     logger,
+    lifecycle,
+    metrics,
+    corsOrigins: config.corsOrigins,
     bodyLimit: config.bodyLimit,
+    databaseConnected: () => mongoose.connection.readyState === 1,
     readiness: async (): Promise<Record<string, boolean>> => {
       const [database, redis] = await Promise.all([databaseIsReachable(), scaleOut?.ping()]);
       return scaleOut ? { database, redis: Boolean(redis) } : { database };
     },
   });
   const http = createServer(app);
-  const realtime = createRealtime(http, { chat, verifier, logger, adapter: scaleOut?.adapter });
+  const realtime = createRealtime(http, {
+    chat,
+    verifier,
+    logger,
+    lifecycle,
+    metrics,
+    adapter: scaleOut?.adapter,
+    corsOrigins: config.corsOrigins,
+    reauthGraceMs: config.reauthGraceMs,
+  });
 
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
@@ -92,11 +115,27 @@ export async function startServer(
   logger.info({ port }, `chat service listening on http://localhost:${port}`);
 
   let stopping: Promise<void> | undefined;
+  /**
+   * Graceful stop: refuse new work (/ready turns 503, new requests, sockets and
+   * events get a retryable refusal), stop accepting connections, let accepted
+   * sends finish and answer, tell sockets to reconnect elsewhere, then close the
+   * database. Bounded by SHUTDOWN_TIMEOUT_MS in src/index.ts.
+   */
   const stop = () => {
     stopping ??= (async () => {
-      // Socket.IO first: http.close() would otherwise wait forever on open WebSockets.
+      lifecycle.draining = true;
+      const closed = new Promise<void>((resolve) => http.close(() => resolve()));
+      http.closeIdleConnections();
+      const drained = await lifecycle.waitIdle(Math.max(config.shutdownTimeoutMs - 2000, 500));
+      if (!drained)
+        logger.warn(
+          { inflight: lifecycle.active },
+          'shutdown: work still in flight at the deadline',
+        );
+      // Socket.IO before the HTTP server settles: open WebSockets would hold http.close() forever.
       await realtime.close();
-      await new Promise<void>((resolve) => http.close(() => resolve()));
+      http.closeAllConnections();
+      await closed;
       await scaleOut?.close();
       if (!options.skipDatabase) await disconnectDatabase();
       if (embedded) {

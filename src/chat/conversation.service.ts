@@ -1,6 +1,9 @@
 import { Types } from 'mongoose';
 import { Conversation } from '../../models';
 import { AppError } from '../lib/errors';
+import type { RateLimits } from '../lib/rate-limits';
+import { blocksAmong } from './block.service';
+import type { BlockPair } from './blocks';
 import type { ChatEvents } from './chat-events';
 import { decodeCursor, encodeCursor } from './cursor';
 import { isDuplicateKey } from './db-errors';
@@ -13,7 +16,7 @@ import { unreadCounts, type ReadStateRecord } from './unread';
 export const MAX_PARTICIPANTS = 50;
 
 type StoredConversation = ConversationRecord &
-  ReadStateRecord & { created_by: Types.ObjectId; last_activity_at: Date };
+  ReadStateRecord & { created_by: Types.ObjectId; last_activity_at: Date; blocks?: BlockPair[] };
 
 /** Canonical key of a participant set + listing: the get-or-create identity. */
 export function participantKey(participantIds: string[], listingId: string | null): string {
@@ -49,7 +52,7 @@ async function presentMany(
   );
 }
 
-export function createConversationService(events: ChatEvents) {
+export function createConversationService(events: ChatEvents, limits: RateLimits) {
   return {
     /**
      * Get-or-create the conversation between the caller and `participantIds` about
@@ -81,6 +84,10 @@ export function createConversationService(events: ChatEvents) {
       let created = false;
       let stored = await Conversation.findOne({ participant_key: key }).lean<StoredConversation>();
       if (!stored) {
+        await limits.consume('create_conversation', actor.id);
+        const blocks = await blocksAmong(participants);
+        // Someone who blocked the caller cannot be pulled into a new conversation by them.
+        if (blocks.some((b) => sameId(b.blocked_id, actor.id))) throw new AppError('BLOCKED');
         try {
           const now = new Date();
           const doc = await Conversation.create({
@@ -89,6 +96,7 @@ export function createConversationService(events: ChatEvents) {
             listing_id: input.listingId,
             created_by: actor.id,
             members: participants.map((id) => ({ user_id: id, read_seq: 0 })),
+            blocks,
             last_activity_at: now,
           });
           stored = doc.toObject() as unknown as StoredConversation;

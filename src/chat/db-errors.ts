@@ -1,5 +1,3 @@
-import { AppError } from '../lib/errors';
-
 interface DuplicateKeyLike {
   code?: unknown;
   keyPattern?: Record<string, unknown>;
@@ -23,29 +21,4 @@ export function isDuplicateKeyOn(err: unknown, field: string): boolean {
 
 export function isDuplicateKey(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as DuplicateKeyLike).code === 11000;
-}
-
-const UNAVAILABLE_NAMES = new Set([
-  'MongoServerSelectionError',
-  'MongoNetworkError',
-  'MongoNetworkTimeoutError',
-  'MongoNotConnectedError',
-  'MongoTopologyClosedError',
-  'MongooseServerSelectionError',
-  'MongoPoolClearedError',
-  'MongoWaitQueueTimeoutError',
-]);
-
-/** Maps "the database is unreachable" errors to a retryable 503; passes others through. */
-export function asAvailabilityError(err: unknown): unknown {
-  if (err instanceof Error && UNAVAILABLE_NAMES.has(err.name)) {
-    return new AppError('DATABASE_UNAVAILABLE');
-  }
-  if (
-    err instanceof Error &&
-    /buffering timed out|Client must be connected|connection .* closed/i.test(err.message)
-  ) {
-    return new AppError('DATABASE_UNAVAILABLE');
-  }
-  return err;
 }

@@ -1,3 +1,5 @@
+import { unlimited, type RateLimits } from '../lib/rate-limits';
+import { createBlockService } from './block.service';
 import { ChangeClock } from './change-clock';
 import { ChatEventHub } from './chat-events';
 import { createConversationService } from './conversation.service';
@@ -10,20 +12,30 @@ export * from './types';
 export { ChatEventHub } from './chat-events';
 export { ChangeClock } from './change-clock';
 
+export interface ChatServiceOptions {
+  events?: ChatEventHub;
+  clock?: ChangeClock;
+  limits?: RateLimits;
+}
+
 /** The one service layer that REST controllers and socket handlers both call. */
-export function createChatServices(
-  events: ChatEventHub = new ChatEventHub(),
-  clock: ChangeClock = new ChangeClock(),
-) {
+export function createChatServices(options: ChatServiceOptions | ChatEventHub = {}) {
+  const {
+    events = new ChatEventHub(),
+    clock = new ChangeClock(),
+    limits = unlimited,
+  } = options instanceof ChatEventHub ? { events: options } : options;
   const reads = createReadService(events, clock);
   const deliveries = createDeliveryService(events, clock);
   return {
     events,
     clock,
-    conversations: createConversationService(events),
-    messages: createMessageService(events, reads, clock),
+    limits,
+    conversations: createConversationService(events, limits),
+    messages: createMessageService(events, reads, clock, limits),
     reads,
     deliveries,
+    blocks: createBlockService(),
     sync: createSyncService(clock, deliveries),
   };
 }

@@ -1,6 +1,8 @@
 import { Types } from 'mongoose';
 import { Conversation, Message } from '../../models';
 import { AppError } from '../lib/errors';
+import type { RateLimits } from '../lib/rate-limits';
+import { assertNotBlocked } from './blocks';
 import type { ChangeClock } from './change-clock';
 import type { ChatEvents } from './chat-events';
 import { requireParticipation } from './conversation.service';
@@ -61,7 +63,12 @@ async function loadWindow(
   return newestFirst.reverse();
 }
 
-export function createMessageService(events: ChatEvents, reads: ReadService, clock: ChangeClock) {
+export function createMessageService(
+  events: ChatEvents,
+  reads: ReadService,
+  clock: ChangeClock,
+  limits: RateLimits,
+) {
   /** The original message of a repeated client_message_id, if there is one. */
   async function replay(
     actor: Actor,
@@ -97,6 +104,8 @@ export function createMessageService(events: ChatEvents, reads: ReadService, clo
       const conversation = await requireParticipation(conversationId, actor.id);
       const earlier = await replay(actor, conversationId, dedupeKey);
       if (earlier) return earlier;
+      assertNotBlocked(conversation, actor.id);
+      await limits.consume('send', actor.id);
 
       let seq = conversation.last_seq + 1;
       for (let attempt = 0; attempt < MAX_SEQ_ATTEMPTS; attempt++) {

@@ -1,5 +1,5 @@
 import mongoose from 'mongoose';
-import { Conversation, Message, User } from '../../models';
+import { Block, Conversation, Message, User } from '../../models';
 
 // Filters only ever contain paths our schemas know; anything else is dropped.
 mongoose.set('strictQuery', true);
@@ -10,12 +10,18 @@ export async function connectDatabase(uri: string, dbName?: string): Promise<typ
   const uriNamesDatabase = /^mongodb(\+srv)?:\/\/[^/]+\/[^?]+/.test(uri);
   await mongoose.connect(uri, {
     dbName: dbName ?? (uriNamesDatabase ? undefined : 'chat'),
-    serverSelectionTimeoutMS: 5000,
+    // Short enough that a request during an outage fails fast (503) instead of hanging.
+    serverSelectionTimeoutMS: 3000,
     // Fail fast while the database is unreachable instead of queueing requests forever.
     bufferCommands: false,
     maxPoolSize: 50,
   });
-  await Promise.all([User.createIndexes(), Conversation.createIndexes(), Message.createIndexes()]);
+  await Promise.all([
+    User.createIndexes(),
+    Conversation.createIndexes(),
+    Message.createIndexes(),
+    Block.createIndexes(),
+  ]);
   return mongoose;
 }
 

@@ -7,7 +7,10 @@ export const ERROR_CATALOG = {
   MALFORMED_JSON: { status: 400, message: 'Malformed JSON body' },
   INVALID_ID: { status: 400, message: 'Invalid id' },
   UNAUTHENTICATED: { status: 401, message: 'Authentication required' },
+  TOKEN_EXPIRED: { status: 401, message: 'Token expired: re-authenticate' },
   FORBIDDEN: { status: 403, message: 'Not allowed' },
+  BLOCKED: { status: 403, message: 'You cannot message this user' },
+  ORIGIN_NOT_ALLOWED: { status: 403, message: 'Origin not allowed' },
   CONVERSATION_NOT_FOUND: { status: 404, message: 'Conversation not found' },
   MESSAGE_NOT_FOUND: { status: 404, message: 'Message not found' },
   USER_NOT_FOUND: { status: 404, message: 'User not found' },
@@ -18,6 +21,7 @@ export const ERROR_CATALOG = {
   RATE_LIMITED: { status: 429, message: 'Too many requests' },
   INTERNAL: { status: 500, message: 'Internal server error' },
   DATABASE_UNAVAILABLE: { status: 503, message: 'Service temporarily unavailable, retry shortly' },
+  SHUTTING_DOWN: { status: 503, message: 'Server is shutting down, reconnect and retry' },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;
@@ -31,6 +35,8 @@ export class AppError extends Error {
   readonly code: ErrorCode;
   readonly status: number;
   readonly errors?: FieldError[];
+  /** For RATE_LIMITED: when the client may try again. */
+  retryAfterMs?: number;
 
   constructor(code: ErrorCode, message?: string, errors?: FieldError[]) {
     super(message ?? ERROR_CATALOG[code].message);
@@ -38,6 +44,12 @@ export class AppError extends Error {
     this.code = code;
     this.status = ERROR_CATALOG[code].status;
     this.errors = errors;
+  }
+
+  static rateLimited(retryAfterMs: number, message?: string): AppError {
+    const err = new AppError('RATE_LIMITED', message);
+    err.retryAfterMs = Math.max(1, Math.ceil(retryAfterMs));
+    return err;
   }
 
   /** Whether the client may retry the same request unchanged. */
@@ -57,11 +69,13 @@ export interface FailureBody {
   code: ErrorCode;
   errors?: FieldError[];
   retryable?: boolean;
+  retry_after_ms?: number;
 }
 
 export function failureBody(err: AppError): FailureBody {
   const body: FailureBody = { success: false, message: err.message, code: err.code };
   if (err.errors && err.errors.length > 0) body.errors = err.errors;
   if (err.retryable) body.retryable = true;
+  if (err.retryAfterMs !== undefined) body.retry_after_ms = err.retryAfterMs;
   return body;
 }

@@ -14,6 +14,8 @@ export interface ClientToServerEvents {
   leave_conversation(payload: unknown, ack?: Ack): void;
   send_message(payload: unknown, ack?: Ack): void;
   mark_read(payload: unknown, ack?: Ack): void;
+  /** A fresh token for this socket (before or after the old one expires); rooms are kept. */
+  authenticate(payload: unknown, ack?: Ack): void;
   /** A recipient's device acknowledges that it received messages: `sent` → `delivered`. */
   message_received(payload: unknown, ack?: Ack): void;
   typing(payload: unknown, ack?: Ack): void;
@@ -72,6 +74,14 @@ export interface ServerToClientEvents {
   user_stop_typing(payload: TypingPayload): void;
   user_stopped_typing(payload: TypingPayload): void;
   removed_from_conversation(payload: { conversation_id: string }): void;
+  /** The token expired: events are refused until `authenticate`; disconnect after the grace. */
+  token_expired(payload: {
+    message: string;
+    code: 'TOKEN_EXPIRED';
+    reauthenticate_within_ms: number;
+  }): void;
+  /** This node is going away: reconnect (to another node) and resync. */
+  server_shutdown(payload: { message: string; reconnect: true }): void;
 }
 
 export type InterServerEvents = Record<string, never>;
@@ -80,4 +90,6 @@ export interface SocketData {
   actor: Actor;
   /** Token expiry (seconds since epoch), when the token has one. */
   tokenExpiresAt?: number;
+  /** Set once the token has expired, until the socket re-authenticates. */
+  tokenExpired?: boolean;
 }

@@ -20,10 +20,17 @@ export function handshakeToken(handshake: Socket['handshake']): string | undefin
 }
 
 /** Socket.IO middleware: refused handshakes reach the client as `connect_error` with a clear message. */
+export interface ConnectionLimit {
+  /** How many sockets the user has open across every node. */
+  socketsOf(userId: string): Promise<number>;
+  maxSocketsPerUser: number;
+}
+
 export function handshakeAuth(
   verifier: TokenVerifier,
   loadActor: (userId: string) => Promise<Actor | null>,
   logger: Logger,
+  limit?: ConnectionLimit,
 ) {
   return async (socket: Socket, next: (err?: Error) => void) => {
     try {
@@ -32,6 +39,17 @@ export function handshakeAuth(
       const { userId, expiresAt } = verifier.verify(token);
       const actor = await loadActor(userId);
       if (!actor) throw new AppError('UNAUTHENTICATED', 'User no longer exists');
+      // A recovering socket is already counted in its user's room.
+      if (
+        limit &&
+        !socket.recovered &&
+        (await limit.socketsOf(userId)) >= limit.maxSocketsPerUser
+      ) {
+        throw AppError.rateLimited(
+          1000,
+          `Too many open connections (at most ${limit.maxSocketsPerUser} per user)`,
+        );
+      }
       socket.data.actor = actor;
       socket.data.tokenExpiresAt = expiresAt;
       next();
@@ -39,7 +57,10 @@ export function handshakeAuth(
       const appError = isAppError(err) ? err : new AppError('DATABASE_UNAVAILABLE');
       if (!isAppError(err)) logger.warn({ err }, 'handshake could not be checked');
       const refusal = new Error(appError.message) as Error & { data?: unknown };
-      refusal.data = { code: appError.code };
+      refusal.data = {
+        code: appError.code,
+        ...(appError.retryAfterMs ? { retry_after_ms: appError.retryAfterMs } : {}),
+      };
       next(refusal);
     }
   };

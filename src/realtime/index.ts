@@ -4,14 +4,19 @@ import type { ChatServices } from '../chat';
 import type { Actor } from '../chat/types';
 import { loadActor as loadActorFromDb } from '../chat/user.service';
 import type { TokenVerifier } from '../lib/jwt';
+import { Lifecycle } from '../lib/lifecycle';
 import type { Logger } from '../lib/logger';
+import type { Metrics } from '../lib/metrics';
+import { isOriginAllowed } from '../lib/origins';
 import { attachBroadcaster } from './broadcaster';
+import type { RealtimeContext } from './context';
 import { registerConversationHandlers } from './handlers/conversation.handlers';
 import { registerMessageHandlers } from './handlers/message.handlers';
 import { registerTypingHandlers } from './handlers/typing.handlers';
 import { handshakeAuth } from './handshake-auth';
 import { userRoom } from './rooms';
 import type { ChatServer } from './socket-types';
+import { enforceTokenExpiry } from './token-expiry';
 
 export interface RealtimeDeps {
   chat: ChatServices;
@@ -20,15 +25,28 @@ export interface RealtimeDeps {
   loadActor?: (userId: string) => Promise<Actor | null>;
   /** A cluster adapter (Redis) for several nodes; the in-memory one when absent. */
   adapter?: ServerOptions['adapter'];
+  lifecycle?: Lifecycle;
+  metrics?: Metrics;
+  /** Browser origins allowed to open a socket; default any. */
+  corsOrigins?: string[];
+  /** Grace after token expiry before the socket is disconnected. */
+  reauthGraceMs?: number;
 }
 
 export interface Realtime {
   io: ChatServer;
+  /** Tells every socket to reconnect elsewhere, then closes Socket.IO (and the HTTP server). */
   close(): Promise<void>;
 }
 
-/** Socket.IO on the HTTP server: handshake auth, personal rooms, handlers per feature. */
+/** Socket.IO on the HTTP server: handshake checks, personal rooms, handlers per feature. */
 export function createRealtime(http: HttpServer, deps: RealtimeDeps): Realtime {
+  const corsOrigins = deps.corsOrigins ?? ['*'];
+  const ctx: RealtimeContext = {
+    logger: deps.logger,
+    lifecycle: deps.lifecycle ?? new Lifecycle(),
+    metrics: deps.metrics,
+  };
   const io: ChatServer = new Server(http, {
     // Compression costs CPU per frame and memory per socket; chat frames are small.
     perMessageDeflate: false,
@@ -37,22 +55,44 @@ export function createRealtime(http: HttpServer, deps: RealtimeDeps): Realtime {
     // Middlewares run again, so a recovered socket is re-authenticated. Never the
     // only safety net: clients resync with GET /api/chat/sync.
     connectionStateRecovery: { maxDisconnectionDuration: 2 * 60 * 1000, skipMiddlewares: false },
+    cors: { origin: corsOrigins.includes('*') ? true : corsOrigins },
+    // `cors` only sets headers, and browsers do not apply CORS to WebSockets at all:
+    // the Origin check that actually refuses other sites' pages happens here.
+    allowRequest: (req, callback) => {
+      if (ctx.lifecycle.draining) return callback('Server is shutting down', false);
+      callback(
+        isOriginAllowed(req.headers.origin, corsOrigins) ? null : 'Origin not allowed',
+        isOriginAllowed(req.headers.origin, corsOrigins),
+      );
+    },
     ...(deps.adapter ? { adapter: deps.adapter } : {}),
   });
   const { chat, logger } = deps;
-  io.use(handshakeAuth(deps.verifier, deps.loadActor ?? loadActorFromDb, logger));
+  const socketsOf = async (userId: string) => (await io.in(userRoom(userId)).fetchSockets()).length;
+  io.use(
+    handshakeAuth(deps.verifier, deps.loadActor ?? loadActorFromDb, logger, {
+      socketsOf,
+      maxSocketsPerUser: chat.limits.socketsPerUser,
+    }),
+  );
   const detach = attachBroadcaster(io, chat.events);
 
   io.on('connection', (socket) => {
     const actor = socket.data.actor;
     void socket.join(userRoom(actor.id));
-    logger.info({ socketId: socket.id, userId: actor.id }, 'socket connected');
-    registerConversationHandlers(socket, chat, logger);
-    registerMessageHandlers(socket, chat, logger);
-    registerTypingHandlers(socket, logger);
-    socket.on('disconnect', (reason) =>
-      logger.info({ socketId: socket.id, reason }, 'socket disconnected'),
+    deps.metrics?.socketsConnected.inc();
+    logger.info(
+      { socketId: socket.id, userId: actor.id, recovered: socket.recovered },
+      'socket connected',
     );
+    registerConversationHandlers(socket, chat, ctx);
+    registerMessageHandlers(socket, chat, ctx);
+    registerTypingHandlers(socket, ctx);
+    enforceTokenExpiry(socket, deps.verifier, deps.reauthGraceMs ?? 60_000, logger);
+    socket.on('disconnect', (reason) => {
+      deps.metrics?.socketsConnected.dec();
+      logger.info({ socketId: socket.id, userId: actor.id, reason }, 'socket disconnected');
+    });
   });
 
   return {
@@ -60,6 +100,10 @@ export function createRealtime(http: HttpServer, deps: RealtimeDeps): Realtime {
     close: () =>
       new Promise<void>((resolve) => {
         detach();
+        io.emit('server_shutdown', {
+          message: 'This server is shutting down: reconnect and resync',
+          reconnect: true,
+        });
         io.close(() => resolve());
       }),
   };

@@ -1,3 +1,4 @@
+import type { RateLimits } from '../../src/lib/rate-limits';
 import type { Express } from 'express';
 import { createApp } from '../../src/app';
 import { ChangeClock, ChatEventHub, createChatServices, type ChatServices } from '../../src/chat';
@@ -15,7 +16,7 @@ type Recorded = {
  * The Express app on the per-file test database, recording every domain event it
  * announces. `clock` lets a test shorten the change clock's failed-write grace.
  */
-export function buildTestApp(options: { clock?: ChangeClock } = {}): {
+export function buildTestApp(options: { clock?: ChangeClock; limits?: RateLimits } = {}): {
   app: Express;
   chat: ChatServices;
   events: Recorded[];
@@ -30,7 +31,11 @@ export function buildTestApp(options: { clock?: ChangeClock } = {}): {
     messageDelivered: (event) => events.push({ type: 'messageDelivered', event }),
     participantsChanged: (event) => events.push({ type: 'participantsChanged', event }),
   });
-  const chat = createChatServices(hub, options.clock ?? new ChangeClock());
+  const chat = createChatServices({
+    events: hub,
+    clock: options.clock ?? new ChangeClock(),
+    limits: options.limits,
+  });
   const app = createApp({
     chat,
     verifier: createTokenVerifier(config.jwt),

@@ -29,6 +29,7 @@ export function startServiceNode(redisUrl: string): Promise<ServiceNode> {
       MONGODB_URI: databaseUri,
       REDIS_URL: redisUrl,
       JWT_SECRET: TEST_JWT_SECRET,
+      RATE_SEND_PER_SEC: '100000',
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

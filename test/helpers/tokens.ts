@@ -10,6 +10,10 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
     JWT_SECRET: TEST_JWT_SECRET,
     PORT: '0',
     LOG_LEVEL: 'silent',
+    // Bursts and concurrency tests send far faster than a person: limits are tested on their own.
+    RATE_SEND_PER_SEC: '100000',
+    RATE_CONVERSATIONS_PER_HOUR: '100000',
+    MAX_SOCKETS_PER_USER: '1000',
     ...overrides,
   });
 }

@@ -1,5 +1,6 @@
 import { Router, type RequestHandler } from 'express';
 import type { ChatServices } from '../../chat';
+import { blockController } from '../controllers/block.controller';
 import { conversationController } from '../controllers/conversation.controller';
 import { messageController } from '../controllers/message.controller';
 import { syncController } from '../controllers/sync.controller';
@@ -17,6 +18,7 @@ import {
   sendMessageRules,
 } from '../validators/message.validators';
 import { syncRules } from '../validators/sync.validators';
+import { objectIdParam } from '../validators/common.validators';
 
 /** Every /api/chat route: route → validate → controller → service. */
 export function chatRoutes(chat: ChatServices, authenticate: RequestHandler): Router {
@@ -24,6 +26,7 @@ export function chatRoutes(chat: ChatServices, authenticate: RequestHandler): Ro
   const conversations = conversationController(chat);
   const messages = messageController(chat);
   const sync = syncController(chat);
+  const blocks = blockController(chat);
   router.use(authenticate);
 
   router.post('/conversations', validate(createConversationRules), conversations.create);
@@ -54,5 +57,8 @@ export function chatRoutes(chat: ChatServices, authenticate: RequestHandler): Ro
   );
   router.get('/unread-count', conversations.unreadCount);
   router.get('/sync', validate(syncRules), sync.sync);
+  router.get('/blocks', blocks.list);
+  router.post('/blocks/:userId', validate([objectIdParam('userId')]), blocks.block);
+  router.delete('/blocks/:userId', validate([objectIdParam('userId')]), blocks.unblock);
   return router;
 }

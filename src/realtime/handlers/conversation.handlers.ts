@@ -1,6 +1,6 @@
 import { requireParticipation } from '../../chat/conversation.service';
 import type { ChatServices } from '../../chat';
-import type { Logger } from '../../lib/logger';
+import type { RealtimeContext } from '../context';
 import { onEvent } from '../ack';
 import type { ChatSocket } from '../socket-types';
 import { parseConversationRef } from '../payloads';
@@ -10,11 +10,11 @@ import { allConversationRooms, conversationRoom } from '../rooms';
 export function registerConversationHandlers(
   socket: ChatSocket,
   chat: ChatServices,
-  logger: Logger,
+  ctx: RealtimeContext,
 ): void {
   const actor = socket.data.actor;
 
-  onEvent(socket, 'join_conversation', logger, async (payload) => {
+  onEvent(socket, 'join_conversation', ctx, async (payload) => {
     const { conversationId, dialect } = parseConversationRef(payload, actor.id);
     // Only participants join; for anyone else the conversation "does not exist".
     await requireParticipation(conversationId, actor.id);
@@ -22,14 +22,14 @@ export function registerConversationHandlers(
     return { success: true, data: { conversation_id: conversationId } };
   });
 
-  onEvent(socket, 'leave_conversation', logger, async (payload) => {
+  onEvent(socket, 'leave_conversation', ctx, async (payload) => {
     // Leave both dialect rooms: a client may join in one shape and leave in the other.
     const { conversationId } = parseConversationRef(payload, actor.id);
     await Promise.all(allConversationRooms(conversationId).map((room) => socket.leave(room)));
     return { success: true, data: { conversation_id: conversationId } };
   });
 
-  onEvent(socket, 'mark_read', logger, async (payload) => {
+  onEvent(socket, 'mark_read', ctx, async (payload) => {
     const { conversationId } = parseConversationRef(payload, actor.id);
     return { success: true, data: await chat.reads.markAllRead(actor, conversationId) };
   });

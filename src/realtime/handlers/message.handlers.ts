@@ -1,6 +1,6 @@
 import type { ChatServices } from '../../chat';
 import { toKarmyqMessageView, toMessageView } from '../../chat/presenters';
-import type { Logger } from '../../lib/logger';
+import type { RealtimeContext } from '../context';
 import { onEvent } from '../ack';
 import { parseReceiptPayload, parseSendPayload } from '../payloads';
 import type { ChatSocket } from '../socket-types';
@@ -9,13 +9,13 @@ import type { ChatSocket } from '../socket-types';
 export function registerMessageHandlers(
   socket: ChatSocket,
   chat: ChatServices,
-  logger: Logger,
+  ctx: RealtimeContext,
 ): void {
   const actor = socket.data.actor;
   // One send at a time per socket: concurrent handlers would race for seq, so a
   // burst from one client could be stored and broadcast out of the order it was sent.
   let previous: Promise<unknown> = Promise.resolve();
-  onEvent(socket, 'send_message', logger, async (payload) => {
+  onEvent(socket, 'send_message', ctx, async (payload) => {
     const input = parseSendPayload(payload, actor.id);
     const turn = previous.then(() =>
       chat.messages.send(actor, input.conversationId, {
@@ -32,7 +32,7 @@ export function registerMessageHandlers(
     return { success: true, data };
   });
 
-  onEvent(socket, 'message_received', logger, async (payload) => {
+  onEvent(socket, 'message_received', ctx, async (payload) => {
     const { conversationId, messageIds, upToSeq } = parseReceiptPayload(payload);
     const delivered = await chat.deliveries.acknowledge(actor, conversationId, {
       messageIds,

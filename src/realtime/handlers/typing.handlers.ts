@@ -1,5 +1,5 @@
 import { requireParticipation } from '../../chat/conversation.service';
-import type { Logger } from '../../lib/logger';
+import type { RealtimeContext } from '../context';
 import { onEvent } from '../ack';
 import { parseConversationRef } from '../payloads';
 import { allConversationRooms, conversationRoom, userRoom } from '../rooms';
@@ -9,7 +9,7 @@ import type { ChatSocket } from '../socket-types';
  * Typing indicators of both dialects. They go to the other participants in the
  * conversation rooms, never back to any of the typist's own sockets.
  */
-export function registerTypingHandlers(socket: ChatSocket, logger: Logger): void {
+export function registerTypingHandlers(socket: ChatSocket, ctx: RealtimeContext): void {
   const actor = socket.data.actor;
 
   async function relay(payload: unknown, typing: boolean) {
@@ -35,8 +35,8 @@ export function registerTypingHandlers(socket: ChatSocket, logger: Logger): void
     return { success: true as const, data: { conversation_id: conversationId } };
   }
 
-  onEvent(socket, 'typing', logger, (payload) => relay(payload, true));
-  onEvent(socket, 'typing_start', logger, (payload) => relay(payload, true));
-  onEvent(socket, 'stop_typing', logger, (payload) => relay(payload, false));
-  onEvent(socket, 'typing_stop', logger, (payload) => relay(payload, false));
+  onEvent(socket, 'typing', ctx, (payload) => relay(payload, true));
+  onEvent(socket, 'typing_start', ctx, (payload) => relay(payload, true));
+  onEvent(socket, 'stop_typing', ctx, (payload) => relay(payload, false));
+  onEvent(socket, 'typing_stop', ctx, (payload) => relay(payload, false));
 }

@@ -1,0 +1,62 @@
+import { AppError, isAppError } from './errors';
+
+/**
+ * Maps anything thrown to an AppError: the catalog's own errors pass through,
+ * known client mistakes (body-parser, casts) become 4xx, an unreachable database
+ * a retryable 503, and everything else INTERNAL. Shared by REST and sockets.
+ */
+const UNAVAILABLE_NAMES = new Set([
+  'MongoServerSelectionError',
+  'MongoNetworkError',
+  'MongoNetworkTimeoutError',
+  'MongoNotConnectedError',
+  'MongoTopologyClosedError',
+  'MongooseServerSelectionError',
+  'MongoPoolClearedError',
+  'MongoWaitQueueTimeoutError',
+]);
+
+/** Maps "the database is unreachable" errors to a retryable 503; passes others through. */
+export function asAvailabilityError(err: unknown): unknown {
+  if (err instanceof Error && UNAVAILABLE_NAMES.has(err.name)) {
+    return new AppError('DATABASE_UNAVAILABLE');
+  }
+  if (
+    err instanceof Error &&
+    /buffering timed out|Client must be connected|connection .* closed/i.test(err.message)
+  ) {
+    return new AppError('DATABASE_UNAVAILABLE');
+  }
+  return err;
+}
+
+/** body-parser error types → our catalog; all are the client's mistake. */
+const BODY_PARSER_ERRORS: Record<string, AppError> = {
+  'entity.parse.failed': new AppError('MALFORMED_JSON'),
+  'entity.too.large': new AppError('PAYLOAD_TOO_LARGE'),
+  'entity.verify.failed': new AppError('MALFORMED_JSON'),
+  'encoding.unsupported': new AppError('UNSUPPORTED_MEDIA_TYPE', 'Unsupported content encoding'),
+  'charset.unsupported': new AppError('UNSUPPORTED_MEDIA_TYPE', 'Unsupported charset'),
+  'request.aborted': new AppError('VALIDATION_FAILED', 'Request aborted'),
+  'request.size.invalid': new AppError(
+    'VALIDATION_FAILED',
+    'Request size did not match content length',
+  ),
+  'stream.encoding.set': new AppError('VALIDATION_FAILED', 'Invalid request stream'),
+  'parameters.too.many': new AppError('PAYLOAD_TOO_LARGE', 'Too many parameters'),
+};
+
+/** Turns anything thrown into an AppError; unknown errors become INTERNAL. */
+export function toAppError(err: unknown): AppError {
+  if (isAppError(err)) return err;
+  const type = (err as { type?: unknown } | null)?.type;
+  if (typeof type === 'string' && BODY_PARSER_ERRORS[type]) return BODY_PARSER_ERRORS[type];
+  const name = (err as { name?: unknown } | null)?.name;
+  if (name === 'CastError') return new AppError('INVALID_ID');
+  if (name === 'ValidationError') return new AppError('VALIDATION_FAILED');
+  const availability = asAvailabilityError(err);
+  if (isAppError(availability)) return availability;
+  // A URIError from a malformed percent-encoded path is the client's mistake too.
+  if (err instanceof URIError) return new AppError('VALIDATION_FAILED', 'Malformed URL');
+  return new AppError('INTERNAL');
+}

@@ -1,0 +1,79 @@
+import type { Redis } from 'ioredis';
+import {
+  BurstyRateLimiter,
+  RateLimiterMemory,
+  RateLimiterRedis,
+  RateLimiterRes,
+  type RateLimiterAbstract,
+} from 'rate-limiter-flexible';
+import type { RateLimitConfig } from '../config';
+import { AppError } from './errors';
+
+export type LimitedAction = 'send' | 'create_conversation';
+
+/**
+ * Per-user limits shared by REST and every socket of the user (the key is the
+ * user id, never the connection), on Redis when there are several nodes.
+ */
+export interface RateLimits {
+  /** Spends one unit of `action` for `userId`; throws AppError RATE_LIMITED when over. */
+  consume(action: LimitedAction, userId: string): Promise<void>;
+  readonly socketsPerUser: number;
+}
+
+interface Consumer {
+  consume(key: string): Promise<unknown>;
+}
+
+function limiter(
+  points: number,
+  duration: number,
+  prefix: string,
+  redis?: Redis,
+): RateLimiterAbstract {
+  const memory = new RateLimiterMemory({ points, duration, keyPrefix: prefix });
+  if (!redis) return memory;
+  // If Redis is unreachable, each node falls back to its own memory limiter rather than failing sends.
+  return new RateLimiterRedis({
+    storeClient: redis,
+    points,
+    duration,
+    keyPrefix: `chat:rl:${prefix}`,
+    insuranceLimiter: memory,
+  });
+}
+
+export function createRateLimits(config: RateLimitConfig, redis?: Redis): RateLimits {
+  // Sustained rate per second, plus a burst allowance spread over 10 s.
+  const sustained = limiter(config.sendPerSecond, 1, 'send', redis);
+  const send: Consumer =
+    config.sendBurst > 0
+      ? new BurstyRateLimiter(sustained, limiter(config.sendBurst, 10, 'send_burst', redis))
+      : sustained;
+  const consumers: Record<LimitedAction, Consumer> = {
+    send,
+    create_conversation: limiter(config.conversationsPerHour, 3600, 'conv_create', redis),
+  };
+  return {
+    socketsPerUser: config.socketsPerUser,
+    async consume(action, userId) {
+      try {
+        await consumers[action].consume(userId);
+      } catch (rejection) {
+        if (rejection instanceof RateLimiterRes) {
+          throw AppError.rateLimited(
+            rejection.msBeforeNext,
+            `Too many requests: slow down (${action.replace('_', ' ')})`,
+          );
+        }
+        throw rejection;
+      }
+    },
+  };
+}
+
+/** No limits: scripts, and tests that are not about limits. */
+export const unlimited: RateLimits = {
+  socketsPerUser: Number.MAX_SAFE_INTEGER,
+  consume: async () => undefined,
+};
