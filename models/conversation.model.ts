@@ -3,13 +3,18 @@ import { Schema, model, type InferSchemaType, type HydratedDocument } from 'mong
 /**
  * A member's read state. Everything with seq <= read_seq is read by this member,
  * so a member's unread count is the number of other people's live messages above
- * it: exact in groups, and never a counter that a crash could leave wrong.
+ * it: exact in groups. unread_count caches it (see src/chat/unread-counters.ts),
+ * trusted only while unread_valid: every path that could make it wrong clears
+ * unread_valid first, so a crash can leave it stale but never trusted.
  */
 const memberSchema = new Schema(
   {
     user_id: { type: Schema.Types.ObjectId, ref: 'User', required: true },
     read_seq: { type: Number, default: 0 },
     last_read_at: { type: Date, default: null },
+    /** Other people's live messages in (read_seq, last_seq]; absent on older documents. */
+    unread_count: { type: Number },
+    unread_valid: { type: Boolean },
   },
   { _id: false },
 );
@@ -43,6 +48,13 @@ const conversationSchema = new Schema(
     /** Highest message seq handed out so far (a hint; messages hold the truth). */
     last_seq: { type: Number, default: 0 },
     last_message: { type: lastMessageSchema, default: null },
+    /**
+     * How many messages were ever soft-deleted here (raised before each delete, so
+     * never below the truth). 0 means seqs 1..newest are all live, and history
+     * page p is a plain seq range instead of a skip. Deliberately no default:
+     * conversations stored before it was tracked lack it, and take the skip path.
+     */
+    deleted_count: { type: Number },
     /**
      * Blocks between participants, copied from the blocks collection so that a
      * send checks them without another query.

@@ -12,7 +12,7 @@ import { healthRoutes, metricsRoute, type ReadinessCheck } from './http/routes/h
 import { Lifecycle } from './lib/lifecycle';
 import type { Metrics } from './lib/metrics';
 import type { TokenVerifier } from './lib/jwt';
-import type { Logger } from './lib/logger';
+import { redactUrl, type Logger } from './lib/logger';
 
 export interface AppDeps {
   chat: ChatServices;
@@ -47,13 +47,17 @@ export function createApp(deps: AppDeps): Express {
         res.setHeader('x-request-id', id);
         return id;
       },
-      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : 'info'),
+      // 503s are expected during outages and drains: warn, not error.
+      customLogLevel: (_req, res, err) =>
+        res.statusCode === 503 ? 'warn' : err || res.statusCode >= 500 ? 'error' : 'info',
       serializers: {
         req: (req: { id: unknown; method: unknown; url: unknown }) => ({
           id: req.id,
           method: req.method,
-          url: req.url,
+          url: redactUrl(req.url),
         }),
+        // Status only: response headers could one day carry a cookie.
+        res: (res: { statusCode: unknown }) => ({ statusCode: res.statusCode }),
       },
     }),
   );

@@ -1,5 +1,6 @@
 import { createServer, type Server as HttpServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
+import { setTimeout as delay } from 'node:timers/promises';
 import { createApp } from './app';
 import { ChangeClock, ChatEventHub, createChatServices, type ChatServices } from './chat';
 import type { Config } from './config';
@@ -14,6 +15,9 @@ import { Lifecycle } from './lib/lifecycle';
 import { createMetrics } from './lib/metrics';
 import mongoose from 'mongoose';
 import { createRateLimits } from './lib/rate-limits';
+
+/** How long a shutdown waits for sockets to close after telling them to go, before cutting. */
+const CONNECTIONS_CLOSE_GRACE_MS = 1000;
 
 export interface RunningServer {
   port: number;
@@ -104,6 +108,13 @@ export async function startServer(
     reauthGraceMs: config.reauthGraceMs,
   });
 
+  // Every TCP connection, upgraded ones included, so a shutdown can end the stragglers.
+  const connections = new Set<Socket>();
+  http.on('connection', (socket: Socket) => {
+    connections.add(socket);
+    socket.once('close', () => connections.delete(socket));
+  });
+
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
     http.listen(config.port, () => {
@@ -133,9 +144,16 @@ export async function startServer(
           'shutdown: work still in flight at the deadline',
         );
       // Socket.IO before the HTTP server settles: open WebSockets would hold http.close() forever.
-      await realtime.close();
-      http.closeAllConnections();
-      await closed;
+      const realtimeClosed = realtime.close();
+      // io.close() settles only once no connection is left, and a client can still hold one
+      // (a request stuck past the deadline, headers never finished, a WebSocket that ignores
+      // the close frame): give sockets a moment to get their notice, then drop the rest.
+      await Promise.race([
+        realtimeClosed,
+        delay(CONNECTIONS_CLOSE_GRACE_MS, undefined, { ref: false }),
+      ]);
+      connections.forEach((socket) => socket.destroy());
+      await Promise.all([realtimeClosed, closed]);
       await scaleOut?.close();
       if (!options.skipDatabase) await disconnectDatabase();
       if (embedded) {

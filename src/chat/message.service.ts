@@ -7,7 +7,9 @@ import type { ChangeClock } from './change-clock';
 import type { ChatEvents } from './chat-events';
 import { requireParticipation } from './conversation.service';
 import { isDuplicateKeyOn } from './db-errors';
+import { latestSeq, loadWindow, type HistoryWindow } from './history-window';
 import { sameId } from './ids';
+import { insertMessage, newMessageDocument, recordLastMessage } from './message-writes';
 import {
   missingProfile,
   toLastMessageRecord,
@@ -30,38 +32,7 @@ export interface SendResult {
   created: boolean;
 }
 
-/** Which slice of history: the seed's page/limit, or a seq cursor (`before` / `after`). */
-export type HistoryWindow =
-  | { page: number; limit: number }
-  | { before: number; limit: number }
-  | { after: number; limit: number };
-
-async function latestSeq(conversationId: Types.ObjectId): Promise<number> {
-  const latest = await Message.findOne({ conversation_id: conversationId }, { seq: 1 })
-    .sort({ seq: -1 })
-    .lean<{ seq: number }>();
-  return latest?.seq ?? 0;
-}
-
-/** Live messages of a window, oldest first. Every variant is an index range on (conversation_id, seq). */
-async function loadWindow(
-  conversationId: Types.ObjectId,
-  window: HistoryWindow,
-): Promise<MessageRecord[]> {
-  const live = { conversation_id: conversationId, deleted_at: null };
-  if ('after' in window) {
-    return Message.find({ ...live, seq: { $gt: window.after } })
-      .sort({ seq: 1 })
-      .limit(window.limit)
-      .lean<MessageRecord[]>();
-  }
-  const query =
-    'before' in window
-      ? Message.find({ ...live, seq: { $lt: window.before } })
-      : Message.find(live).skip((window.page - 1) * window.limit);
-  const newestFirst = await query.sort({ seq: -1 }).limit(window.limit).lean<MessageRecord[]>();
-  return newestFirst.reverse();
-}
+export type { HistoryWindow };
 
 export function createMessageService(
   events: ChatEvents,
@@ -76,7 +47,7 @@ export function createMessageService(
     dedupeKey: string | undefined,
   ): Promise<SendResult | null> {
     if (!dedupeKey) return null;
-    const original = await Message.findOne({ dedupe_key: dedupeKey }).lean<MessageRecord>();
+    const original = await Message.collection.findOne<MessageRecord>({ dedupe_key: dedupeKey });
     if (!original) return null;
     if (!sameId(original.conversation_id, conversationId)) {
       throw new AppError('CONFLICT', 'client_message_id was already used for another conversation');
@@ -111,19 +82,19 @@ export function createMessageService(
       for (let attempt = 0; attempt < MAX_SEQ_ATTEMPTS; attempt++) {
         try {
           const record = await clock.stamp(async (at) => {
-            const doc = await Message.create({
-              conversation_id: conversation._id,
-              sender_id: actor.id,
+            const doc = newMessageDocument({
+              conversationId: conversation._id,
+              senderId: actor.id,
               text,
               seq,
-              client_message_id: clientMessageId,
-              dedupe_key: dedupeKey,
-              sent_at: at,
-              changed_at: at,
+              clientMessageId,
+              dedupeKey,
+              at,
             });
-            return doc.toObject() as unknown as MessageRecord;
+            await insertMessage(doc);
+            return doc;
           });
-          await recordLastMessage(conversation._id, record);
+          await recordLastMessage(conversation, record);
           events.messageCreated({
             conversationId: conversation._id.toString(),
             participantIds: conversation.participants.map(String),
@@ -159,7 +130,7 @@ export function createMessageService(
       window: HistoryWindow,
     ): Promise<MessageView[]> {
       const conversation = await requireParticipation(conversationId, actor.id);
-      const page = await loadWindow(conversation._id, window);
+      const page = await loadWindow(conversation, window);
       const newest = page[page.length - 1];
       if (newest) {
         const receipt = await reads.markReadUpTo(
@@ -201,6 +172,12 @@ export function createMessageService(
       if (!message) throw new AppError('MESSAGE_NOT_FOUND');
       if (!sameId(message.sender_id, actor.id))
         throw new AppError('FORBIDDEN', 'Only the sender can delete a message');
+      // Counted (and unread counters cleared) before the delete, so neither is ever
+      // wrong: a crash in between only costs seq-range history pages and cached counts.
+      await Conversation.collection.updateOne(
+        { _id: conversation._id },
+        { $inc: { deleted_count: 1 }, $set: { 'members.$[].unread_valid': false } },
+      );
       const { result, deletedAt } = await clock.stamp(async (at) => ({
         result: await Message.updateOne(
           { _id: message._id, deleted_at: null },
@@ -225,27 +202,6 @@ export function createMessageService(
       };
     },
   };
-}
-
-/**
- * Points last_message at this message unless a newer one got there first.
- * Conditional on seq, so out-of-order completion of concurrent sends is harmless.
- */
-async function recordLastMessage(
-  conversationId: Types.ObjectId,
-  message: MessageRecord,
-): Promise<void> {
-  await Conversation.updateOne(
-    { _id: conversationId, last_seq: { $lt: message.seq } },
-    {
-      $set: {
-        last_seq: message.seq,
-        last_message: toLastMessageRecord(message),
-        last_message_at: message.sent_at,
-        last_activity_at: message.sent_at,
-      },
-    },
-  );
 }
 
 /** After a delete: if the deleted message was last_message, fall back to the newest live one. */

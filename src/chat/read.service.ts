@@ -5,6 +5,7 @@ import type { ChatEvents } from './chat-events';
 import { requireParticipation } from './conversation.service';
 import type { Actor } from './types';
 import { unreadCounts, type ReadStateRecord } from './unread';
+import { resetReaderCounter } from './unread-counters';
 
 export interface ReadReceipt {
   conversation_id: string;
@@ -18,6 +19,7 @@ export interface ReadReceipt {
 interface ReadTarget {
   _id: Types.ObjectId;
   participants: Types.ObjectId[];
+  deleted_count?: number | null;
 }
 
 export function createReadService(events: ChatEvents, clock: ChangeClock) {
@@ -41,7 +43,14 @@ export function createReadService(events: ChatEvents, clock: ChangeClock) {
           _id: conversation._id,
           members: { $elemMatch: { user_id: me, read_seq: { $lt: upToSeq } } },
         },
-        { $set: { 'members.$[me].read_seq': upToSeq, 'members.$[me].last_read_at': readAt } },
+        {
+          $set: {
+            'members.$[me].read_seq': upToSeq,
+            'members.$[me].last_read_at': readAt,
+            // The count changes with the horizon: untrusted until resetReaderCounter below.
+            'members.$[me].unread_valid': false,
+          },
+        },
         // The filter's $elemMatch already requires read_seq < upToSeq. Repeating it here made
         // wire-compatible servers that re-check filters per path skip last_read_at.
         { arrayFilters: [{ 'me.user_id': me }] },
@@ -65,6 +74,7 @@ export function createReadService(events: ChatEvents, clock: ChangeClock) {
         },
         { $set: { 'last_message.is_read': true } },
       );
+      await resetReaderCounter(conversation, me, upToSeq);
       return { readAt, markedCount: marked.modifiedCount };
     });
     if (!outcome) return null;
@@ -123,7 +133,7 @@ export function createReadService(events: ChatEvents, clock: ChangeClock) {
     async totalUnread(actor: Actor): Promise<number> {
       const conversations = await Conversation.find(
         { participants: new Types.ObjectId(actor.id) },
-        { _id: 1, last_seq: 1, members: 1 },
+        { _id: 1, last_seq: 1, members: 1, deleted_count: 1 },
       ).lean<ReadStateRecord[]>();
       const counts = await unreadCounts(actor.id, conversations);
       let total = 0;

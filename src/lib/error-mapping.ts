@@ -16,9 +16,28 @@ const UNAVAILABLE_NAMES = new Set([
   'MongoWaitQueueTimeoutError',
 ]);
 
+/**
+ * Socket-level failures. The driver can let one escape unwrapped: writing to a
+ * connection the server has just closed rejects with Node's own EPIPE error
+ * ("This socket has been ended by the other party"), not a MongoNetworkError.
+ */
+const NETWORK_ERROR_CODES = new Set([
+  'EPIPE',
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ECONNABORTED',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+]);
+
 /** Maps "the database is unreachable" errors to a retryable 503; passes others through. */
 export function asAvailabilityError(err: unknown): unknown {
   if (err instanceof Error && UNAVAILABLE_NAMES.has(err.name)) {
+    return new AppError('DATABASE_UNAVAILABLE');
+  }
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && NETWORK_ERROR_CODES.has(code)) {
     return new AppError('DATABASE_UNAVAILABLE');
   }
   if (

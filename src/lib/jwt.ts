@@ -9,7 +9,12 @@ import { AppError } from './errors';
  * with JWT_PUBLIC_KEY when one is configured (never both for the same key).
  */
 export interface TokenVerifier {
-  /** Returns the user id the token speaks for; throws AppError UNAUTHENTICATED. */
+  /**
+   * Returns the user id the token speaks for, and until when (seconds since epoch)
+   * this server accepts it: `exp` plus the clock tolerance, so a live socket is
+   * suspended exactly when a new request with the same token would be refused.
+   * Throws AppError UNAUTHENTICATED.
+   */
   verify(token: string): { userId: string; expiresAt: number | undefined };
 }
 
@@ -45,7 +50,9 @@ export function createTokenVerifier(jwtConfig: Config['jwt']): TokenVerifier {
       if (!userId || !Types.ObjectId.isValid(userId) || !/^[0-9a-f]{24}$/i.test(userId)) {
         throw new AppError('UNAUTHENTICATED', 'Token does not name a valid user');
       }
-      return { userId: userId.toLowerCase(), expiresAt: claims.exp };
+      const expiresAt =
+        claims.exp === undefined ? undefined : claims.exp + jwtConfig.clockToleranceSec;
+      return { userId: userId.toLowerCase(), expiresAt };
     },
   };
 }

@@ -1,4 +1,5 @@
 import type { Server as HttpServer } from 'node:http';
+import { setTimeout as delay } from 'node:timers/promises';
 import { Server, type ServerOptions } from 'socket.io';
 import type { ChatServices } from '../chat';
 import type { Actor } from '../chat/types';
@@ -17,6 +18,9 @@ import { handshakeAuth } from './handshake-auth';
 import { userRoom } from './rooms';
 import type { ChatServer } from './socket-types';
 import { enforceTokenExpiry } from './token-expiry';
+
+/** How long a shutdown lets each connection flush its last packets before closing it outright. */
+const NOTICE_FLUSH_MS = 1000;
 
 export interface RealtimeDeps {
   chat: ChatServices;
@@ -97,14 +101,25 @@ export function createRealtime(http: HttpServer, deps: RealtimeDeps): Realtime {
 
   return {
     io,
-    close: () =>
-      new Promise<void>((resolve) => {
-        detach();
-        io.emit('server_shutdown', {
-          message: 'This server is shutting down: reconnect and resync',
-          reconnect: true,
-        });
-        io.close(() => resolve());
-      }),
+    close: async () => {
+      detach();
+      io.emit('server_shutdown', {
+        message: 'This server is shutting down: reconnect and resync',
+        reconnect: true,
+      });
+      // io.close() drops whatever a busy connection has not written yet, this notice
+      // included. Close each connection the graceful way first: engine.io flushes its
+      // buffer, then closes, and the client sees a transport close (so it reconnects).
+      const connections = new Set([...io.sockets.sockets.values()].map((socket) => socket.conn));
+      const flushed = [...connections].map(
+        (conn) =>
+          new Promise<void>((resolve) => {
+            conn.once('close', () => resolve());
+            conn.close();
+          }),
+      );
+      await Promise.race([Promise.all(flushed), delay(NOTICE_FLUSH_MS, undefined, { ref: false })]);
+      await new Promise<void>((resolve) => io.close(() => resolve()));
+    },
   };
 }

@@ -71,11 +71,18 @@ export function enforceTokenExpiry(
     suspendedRooms = [];
   };
 
-  socket.on('authenticate', async (payload: unknown, ack?: (body: AckBody) => void) => {
+  // Like every other event: the ack is the last argument, whatever comes before it.
+  socket.on('authenticate', async (...args: unknown[]) => {
+    const ack =
+      typeof args[args.length - 1] === 'function'
+        ? (args.pop() as (body: AckBody) => void)
+        : undefined;
+    const payload = args[0];
     let body: AckBody;
     try {
-      const token = (payload as { token?: unknown } | null)?.token ?? payload;
-      if (typeof token !== 'string') throw new AppError('VALIDATION_FAILED', 'Expected {token}');
+      const raw = (payload as { token?: unknown } | null)?.token ?? payload;
+      if (typeof raw !== 'string') throw new AppError('VALIDATION_FAILED', 'Expected {token}');
+      const token = raw.replace(/^Bearer\s+/i, '');
       const { userId, expiresAt } = verifier.verify(token);
       if (userId !== socket.data.actor.id)
         throw new AppError('FORBIDDEN', 'A socket cannot change user');

@@ -11,7 +11,10 @@ export function validate(chains: ValidationChain[]): RequestHandler {
       if (result.isEmpty()) return next();
       const errors: FieldError[] = result
         .array({ onlyFirstError: true })
-        .map((e) => ({ field: e.type === 'field' ? e.path : e.type, message: String(e.msg) }));
+        .map((e) => ({
+          field: e.type === 'field' ? e.path || 'body' : e.type,
+          message: String(e.msg),
+        }));
       const summary = errors.map((e) => `${e.field} ${e.message}`).join('; ');
       next(new AppError('VALIDATION_FAILED', `Validation failed: ${summary}`, errors));
     } catch (err) {

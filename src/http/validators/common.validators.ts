@@ -61,9 +61,29 @@ export function optionalStringBody(name: string, maxLength: number): ValidationC
     .withMessage(`must be 1-${maxLength} characters`);
 }
 
+/**
+ * An optional body field holding one id. Standard validators check an array
+ * element by element (and pass an empty one), so the value must be a string first.
+ */
+export function mongoIdBody(name: string): ValidationChain {
+  return body(name)
+    .optional()
+    .custom(isScalarString)
+    .withMessage('must be a valid id')
+    .bail()
+    .isMongoId()
+    .withMessage('must be a valid id');
+}
+
 export function mongoIdArrayBody(name: string, max: number): ValidationChain[] {
   return [
     body(name).optional().isArray({ min: 1, max }).withMessage(`must be an array of 1-${max} ids`),
-    body(`${name}.*`).isMongoId().withMessage('must be a valid id'),
+    // Each element must itself be a string: `[["<id>"]]` would otherwise pass.
+    body(`${name}.*`)
+      .custom(isScalarString)
+      .withMessage('must be a valid id')
+      .bail()
+      .isMongoId()
+      .withMessage('must be a valid id'),
   ];
 }

@@ -3,6 +3,7 @@ import { MAX_PARTICIPANTS } from '../../chat/conversation.service';
 import { LISTING_ID_MAX, LIST_LIMIT_DEFAULT, PAGE_LIMIT_MAX } from '../../chat/rules';
 import {
   mongoIdArrayBody,
+  mongoIdBody,
   noBracketedQuery,
   objectIdParam,
   optionalStringBody,
@@ -14,7 +15,7 @@ export { LIST_LIMIT_DEFAULT };
 
 /** POST /conversations: `{recipient_id}` or `{participant_ids}`, optional listing id (or its aliases). */
 export const createConversationRules = [
-  body('recipient_id').optional().isMongoId().withMessage('must be a valid id'),
+  mongoIdBody('recipient_id'),
   ...mongoIdArrayBody('participant_ids', MAX_PARTICIPANTS - 1),
   body().custom((value: unknown) => {
     const b = (value ?? {}) as Record<string, unknown>;
@@ -39,7 +40,7 @@ export const conversationIdRules = [objectIdParam('id')];
 
 export const participantsRules = [
   objectIdParam('id'),
-  body('user_id').optional().isMongoId().withMessage('must be a valid id'),
+  mongoIdBody('user_id'),
   ...mongoIdArrayBody('user_ids', MAX_PARTICIPANTS),
   body().custom((value: unknown) => {
     const b = (value ?? {}) as Record<string, unknown>;

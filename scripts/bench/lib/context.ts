@@ -1,0 +1,67 @@
+import path from 'node:path';
+import type { CpuPlan } from './cpus';
+import { startServer, type ServerProcess } from './processes';
+
+/** What every benchmark gets from run-all: where things are and how to start servers. */
+export interface BenchContext {
+  root: string;
+  /** Compiled src/, models/ and scripts/bench/reference/ (see tsconfig.build.json here). */
+  buildDir: string;
+  logDir: string;
+  /** The connection string of a benchmark's own database. */
+  dbUri(dbName: string): string;
+  jwtSecret: string;
+  cpus: CpuPlan;
+  /** Shorter windows, for development runs. */
+  quick: boolean;
+  /** Node flags for the product servers (e.g. --cpu-prof). */
+  productNodeArgs: string[];
+  redisUrl(): Promise<string | null>;
+  log(line: string): void;
+}
+
+/** The real service (compiled src/index.ts), pinned to the server core. */
+export function startProduct(
+  ctx: BenchContext,
+  name: string,
+  dbName: string,
+  extraEnv: Record<string, string> = {},
+): Promise<ServerProcess> {
+  return startServer({
+    name,
+    script: path.join(ctx.buildDir, 'src', 'index.js'),
+    cpu: ctx.cpus.serverCpu,
+    logDir: ctx.logDir,
+    nodeArgs: ctx.productNodeArgs,
+    env: {
+      NODE_ENV: 'production',
+      LOG_LEVEL: 'warn',
+      MONGODB_URI: ctx.dbUri(dbName),
+      JWT_SECRET: ctx.jwtSecret,
+      CORS_ORIGINS: '*',
+      // Benchmarks measure throughput, not the per-user limiter (which still runs on every send).
+      RATE_SEND_PER_SEC: '100000',
+      ...extraEnv,
+    },
+  });
+}
+
+/** A reference server from scripts/bench/reference/, same core, same database. */
+export function startReference(
+  ctx: BenchContext,
+  name: string,
+  file: string,
+  dbName: string,
+): Promise<ServerProcess> {
+  return startServer({
+    name,
+    script: path.join(ctx.buildDir, 'scripts', 'bench', 'reference', `${file}.js`),
+    cpu: ctx.cpus.serverCpu,
+    logDir: ctx.logDir,
+    env: {
+      NODE_ENV: 'production',
+      MONGODB_URI: ctx.dbUri(dbName),
+      JWT_SECRET: ctx.jwtSecret,
+    },
+  });
+}

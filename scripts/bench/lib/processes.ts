@@ -1,0 +1,113 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { pinnedCommand } from './cpus';
+
+const live = new Set<ChildProcess>();
+
+/** Kills every server still running (the runner's exit path). */
+export function killAllServers(): void {
+  for (const child of live) child.kill('SIGKILL');
+  live.clear();
+}
+
+/** A server process under test: spawned pinned, ready once GET /health answers 200. */
+export interface ServerProcess {
+  name: string;
+  pid: number;
+  url: string;
+  stop(): Promise<void>;
+}
+
+export interface ServerSpec {
+  name: string;
+  /** Compiled entry point (.js). */
+  script: string;
+  env: Record<string, string>;
+  cpu: number | null;
+  /** Extra node flags, e.g. --cpu-prof. */
+  nodeArgs?: string[];
+  logDir: string;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+async function answersHealth(url: string): Promise<boolean> {
+  try {
+    const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(1000) });
+    return res.status === 200;
+  } catch {
+    return false;
+  }
+}
+
+function waitForExit(child: ChildProcess, ms: number): Promise<boolean> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
+}
+
+/** Starts `node <script>` on a free port (PORT env), logs to <logDir>/<name>.log. */
+export async function startServer(spec: ServerSpec): Promise<ServerProcess> {
+  const port = await freePort();
+  mkdirSync(spec.logDir, { recursive: true });
+  const logFile = path.join(spec.logDir, `${spec.name}.log`);
+  const log = createWriteStream(logFile);
+  const { command, args } = pinnedCommand(spec.cpu, process.execPath, [
+    ...(spec.nodeArgs ?? []),
+    spec.script,
+  ]);
+  const child = spawn(command, args, {
+    env: { ...process.env, ...spec.env, PORT: String(port) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  live.add(child);
+  child.once('exit', () => live.delete(child));
+  child.stdout?.pipe(log);
+  child.stderr?.pipe(log);
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 30_000;
+  while (!(await answersHealth(url))) {
+    if (child.exitCode !== null) {
+      throw new Error(
+        `${spec.name} exited (code ${child.exitCode}) before answering; see ${logFile}`,
+      );
+    }
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`${spec.name} did not answer /health within 30s; see ${logFile}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  if (child.pid === undefined) throw new Error(`${spec.name} has no pid`);
+  const pid = child.pid;
+  return {
+    name: spec.name,
+    pid,
+    url,
+    async stop() {
+      child.kill('SIGTERM');
+      if (!(await waitForExit(child, 10_000))) {
+        child.kill('SIGKILL');
+        await waitForExit(child, 2000);
+      }
+      log.end();
+    },
+  };
+}

@@ -1,0 +1,198 @@
+/**
+ * npm run bench: the benchmark suite, bounded to a few minutes. Compiles the
+ * service and the references, starts one database (MONGODB_URI, else the
+ * emulator) and, for the two-node benchmark, one Redis (REDIS_URL, else a
+ * throwaway redis-server), pins servers and load to different cores, runs every
+ * benchmark with its reference in the same run, prints each figure with its
+ * ratio, writes bench-results/latest.json and prints a Markdown table.
+ *
+ * Flags: --only=send,memory,history,list,two-nodes  --quick (short windows)
+ *        --profile (product servers run with --cpu-prof into bench-results/profiles)
+ *        --no-build (reuse .cache/bench-build as it is)
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startEmulator } from '../../src/db/emulator';
+import { startLocalRedis, type LocalRedis } from '../lib/local-redis';
+import { runConversationList } from './conversation-list';
+import { runHistory } from './history';
+import type { BenchContext } from './lib/context';
+import { planCpus } from './lib/cpus';
+import { killAllServers } from './lib/processes';
+import { describeFigure, jsonFigure, markdownTable, type BenchOutcome } from './lib/report';
+import { newJwtSecret } from './lib/tokens';
+import { runMemory } from './memory';
+import { runSendDeliver } from './send-deliver';
+import { runTwoNodes } from './two-nodes';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const RESULTS = path.join(ROOT, 'bench-results');
+/** Hard bound of the whole run, whatever happens. */
+const HARD_LIMIT_MS = 10 * 60 * 1000;
+
+const BENCHES: Array<[string, (ctx: BenchContext) => Promise<BenchOutcome>]> = [
+  ['send', runSendDeliver],
+  ['memory', runMemory],
+  ['history', runHistory],
+  ['list', runConversationList],
+  ['two-nodes', runTwoNodes],
+];
+
+function flag(name: string): string | undefined {
+  const arg = process.argv.find((a) => a === `--${name}` || a.startsWith(`--${name}=`));
+  return arg === undefined ? undefined : (arg.split('=')[1] ?? '');
+}
+
+function build(log: (line: string) => void, reuse: boolean): string {
+  const outDir = path.join(ROOT, '.cache', 'bench-build');
+  if (reuse && existsSync(path.join(outDir, 'src', 'index.js'))) {
+    log(`reusing the previous build in ${path.relative(ROOT, outDir)}`);
+    return outDir;
+  }
+  const started = Date.now();
+  const result = spawnSync(
+    process.execPath,
+    [require.resolve('typescript/bin/tsc'), '-p', path.join(__dirname, 'tsconfig.build.json')],
+    { cwd: ROOT, encoding: 'utf8' },
+  );
+  if (result.status !== 0) {
+    // tsc still emits on type errors; carry on if it did, but say so.
+    log(`warning: tsc reported errors (compiled output used anyway):\n${result.stdout}`);
+  }
+  if (!existsSync(path.join(outDir, 'src', 'index.js')))
+    throw new Error('build produced no output');
+  log(`compiled service + references in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+  return outDir;
+}
+
+/** mongodb://host[:port][,…] and its ?options, so each benchmark gets its own database. */
+function splitMongoUri(uri: string): { base: string; query: string } {
+  const match = /^(mongodb(?:\+srv)?:\/\/[^/?]+)(?:\/[^?]*)?(\?.*)?$/.exec(uri);
+  if (!match) throw new Error('MONGODB_URI must look like mongodb://host:port[/db][?options]');
+  return { base: match[1], query: match[2] ?? '' };
+}
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  const log = (line: string) => console.log(line);
+  const only = flag('only')?.split(',').filter(Boolean);
+  const selected = BENCHES.filter(([name]) => !only || only.includes(name));
+  const quick = flag('quick') !== undefined;
+  const cpus = planCpus();
+  log(`bench: ${os.cpus().length} cpus (${os.cpus()[0]?.model ?? '?'}), node ${process.version}`);
+  log(`pinning: ${cpus.note}`);
+
+  const buildDir = build(log, flag('no-build') !== undefined);
+  const cleanups: Array<() => Promise<void>> = [];
+  const cleanup = async () => {
+    killAllServers();
+    for (const stop of cleanups.reverse()) await stop().catch(() => undefined);
+  };
+  const watchdog = setTimeout(() => {
+    console.error(`bench exceeded ${HARD_LIMIT_MS / 60000} minutes: stopping`);
+    void cleanup().finally(() => process.exit(2));
+  }, HARD_LIMIT_MS);
+  watchdog.unref();
+  process.once('SIGINT', () => void cleanup().finally(() => process.exit(130)));
+
+  let dbKind = 'MONGODB_URI';
+  let mongoUri = process.env.MONGODB_URI;
+  if (!mongoUri) {
+    const emulator = await startEmulator();
+    cleanups.push(() => emulator.stop());
+    mongoUri = emulator.uri;
+    dbKind = emulator.kind;
+  }
+  const { base, query } = splitMongoUri(mongoUri);
+  log(`database: ${dbKind}`);
+
+  let redis: Promise<LocalRedis | null> | undefined;
+  const profileDir = path.join(RESULTS, 'profiles');
+  const ctx: BenchContext = {
+    root: ROOT,
+    buildDir,
+    logDir: path.join(RESULTS, 'logs'),
+    dbUri: (dbName) => `${base}/${dbName}${query}`,
+    jwtSecret: newJwtSecret(),
+    cpus,
+    quick,
+    productNodeArgs:
+      flag('profile') !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
+    log,
+    async redisUrl() {
+      if (process.env.REDIS_URL) return process.env.REDIS_URL;
+      redis ??= startLocalRedis().then((r) => {
+        if (r) cleanups.push(() => r.stop());
+        return r;
+      });
+      return (await redis)?.url ?? null;
+    },
+  };
+
+  const outcomes: Array<{ name: string; outcome?: BenchOutcome; error?: string; seconds: number }> =
+    [];
+  try {
+    for (const [name, run] of selected) {
+      const t0 = performance.now();
+      log(`\n== ${name}`);
+      try {
+        const outcome = await run(ctx);
+        for (const f of outcome.figures) log(describeFigure(f));
+        outcomes.push({ name, outcome, seconds: (performance.now() - t0) / 1000 });
+      } catch (err) {
+        const message = err instanceof Error ? (err.stack ?? err.message) : String(err);
+        log(`!! ${name} failed: ${message}`);
+        outcomes.push({ name, error: message, seconds: (performance.now() - t0) / 1000 });
+      }
+      log(`   (${name}: ${((performance.now() - t0) / 1000).toFixed(0)}s)`);
+    }
+  } finally {
+    await cleanup();
+  }
+
+  const figures = outcomes.flatMap((o) => o.outcome?.figures ?? []);
+  const seconds = (performance.now() - started) / 1000;
+  mkdirSync(RESULTS, { recursive: true });
+  writeFileSync(
+    path.join(RESULTS, 'latest.json'),
+    `${JSON.stringify(
+      {
+        date: new Date().toISOString(),
+        machine: {
+          cpus: os.cpus().length,
+          model: os.cpus()[0]?.model,
+          node: process.version,
+          database: dbKind,
+          pinning: cpus.note,
+        },
+        quick,
+        totalSeconds: Math.round(seconds),
+        figures: figures.map(jsonFigure),
+        benchmarks: outcomes.map((o) => ({
+          name: o.name,
+          seconds: Math.round(o.seconds),
+          error: o.error,
+          details: o.outcome?.details,
+        })),
+      },
+      null,
+      2,
+    )}\n`,
+  );
+  log(`\n${markdownTable(figures)}\n`);
+  const missed = figures.filter((f) => f.met === false).length;
+  const failed = outcomes.filter((o) => o.error).length;
+  log(
+    `${figures.length} figures, ${missed} target(s) missed, ${failed} benchmark(s) failed; ` +
+      `total ${seconds.toFixed(0)}s; wrote bench-results/latest.json`,
+  );
+  process.exit(failed ? 1 : 0);
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  killAllServers();
+  process.exit(1);
+});

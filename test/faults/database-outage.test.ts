@@ -1,0 +1,225 @@
+import mongoose from 'mongoose';
+import request from 'supertest';
+import { Conversation, Message } from '../../models';
+import type { MessageView } from '../../src/chat/types';
+import { createConversation, createUsers, type TestUser } from '../factories';
+import { connectClient, emitAck, waitFor, type ClientSocket } from '../helpers/realtime';
+import {
+  sendOverRest,
+  sendOverSocket,
+  type SendInput,
+  type SendOutcome,
+} from '../helpers/send-outcomes';
+import { logMessage, startServiceProcess, type ServiceProcess } from '../helpers/service-process';
+import {
+  proxiedDatabaseUri,
+  startTcpProxy,
+  testDatabaseTarget,
+  type TcpProxy,
+} from '../helpers/tcp-proxy';
+
+/**
+ * The database server goes away during traffic and comes back (a TCP proxy
+ * between a real service process and the test database, see tcp-proxy.ts).
+ * Clients must get a quick, retryable refusal rather than a hang; the service must
+ * recover by itself; and a client that retries with client_message_ids must end
+ * up with every message stored exactly once.
+ */
+
+// A bound on hanging, not a latency target: the clients here give up after 10 s.
+const HANG_BOUND_MS = 5000;
+const RECOVERY_MS = 15000;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('database outage: the database server goes away mid-traffic and comes back', () => {
+  let proxy: TcpProxy;
+  let service: ServiceProcess;
+  const sockets: ClientSocket[] = [];
+  let sender: TestUser, recipient: TestUser, conv: string;
+
+  const untilReady = async () => {
+    const deadline = Date.now() + RECOVERY_MS;
+    while ((await request(service.url).get('/ready')).status !== 200) {
+      if (Date.now() > deadline) throw new Error('service did not become ready');
+      await sleep(100);
+    }
+  };
+  const joinedSocket = async (user: TestUser): Promise<ClientSocket> => {
+    const socket = await connectClient(service.url, user.token);
+    sockets.push(socket);
+    expect(await emitAck(socket, 'join_conversation', conv)).toMatchObject({ success: true });
+    return socket;
+  };
+  const send = (i: string): SendInput => ({
+    conversation_id: conv,
+    text: `message ${i}`,
+    client_message_id: `client-${i}`,
+  });
+
+  beforeAll(async () => {
+    proxy = await startTcpProxy(testDatabaseTarget());
+    service = await startServiceProcess({
+      MONGODB_URI: proxiedDatabaseUri(proxy, mongoose.connection.name),
+    });
+  }, 40000);
+  afterAll(async () => {
+    await service?.stop();
+    await proxy?.close();
+  });
+  beforeEach(async () => {
+    proxy.restore();
+    await untilReady();
+    [sender, recipient] = await createUsers(2);
+    conv = await createConversation([sender, recipient]);
+  });
+  afterEach(() => {
+    proxy.restore();
+    sockets.splice(0).forEach((socket) => socket.close());
+  });
+
+  it('refuses sends quickly and retryably, turns /ready 503 and keeps /health 200 while the database is away', async () => {
+    const socket = await joinedSocket(sender);
+
+    proxy.cut();
+    const restAnswers: SendOutcome[] = [];
+    for (const i of ['r1', 'r2', 'r3']) {
+      restAnswers.push(await sendOverRest(service.url, sender.token, send(i)));
+    }
+    const socketAnswers: SendOutcome[] = [];
+    for (const i of ['s1', 's2']) socketAnswers.push(await sendOverSocket(socket, send(i)));
+    const ready = await request(service.url).get('/ready');
+    const health = await request(service.url).get('/health');
+    // The test's own connection goes straight to the database, not through the proxy.
+    const storedDuringOutage = await Message.countDocuments({ conversation_id: conv });
+
+    for (const answer of restAnswers) {
+      expect(answer).toMatchObject({
+        kind: 'refused',
+        status: 503,
+        body: { success: false, code: 'DATABASE_UNAVAILABLE', retryable: true },
+      });
+      expect(answer.kind === 'refused' && answer.retryAfter).toMatch(/^\d+$/);
+      expect(answer.ms).toBeLessThan(HANG_BOUND_MS);
+    }
+    for (const answer of socketAnswers) {
+      expect(answer).toMatchObject({
+        kind: 'refused',
+        body: { success: false, code: 'DATABASE_UNAVAILABLE', retryable: true },
+      });
+      expect(answer.ms).toBeLessThan(HANG_BOUND_MS);
+    }
+    expect(ready.status).toBe(503);
+    expect(ready.body).toMatchObject({ success: false, checks: { database: false } });
+    expect(health.status).toBe(200);
+    expect(storedDuringOutage).toBe(0);
+    expect(socket.connected).toBe(true);
+    expect(service.running).toBe(true);
+  });
+
+  it('recovers by itself once the database is back: sends succeed again with no restart', async () => {
+    const socket = await joinedSocket(sender);
+    proxy.cut();
+    expect(await sendOverRest(service.url, sender.token, send('refused'))).toMatchObject({
+      kind: 'refused',
+      status: 503,
+    });
+
+    proxy.restore();
+    const restoredAt = Date.now();
+    let viaRest: SendOutcome;
+    do {
+      viaRest = await sendOverRest(service.url, sender.token, send('after-rest'));
+      if (viaRest.kind !== 'stored') await sleep(100);
+    } while (viaRest.kind !== 'stored' && Date.now() - restoredAt < RECOVERY_MS);
+    const viaSocket = await sendOverSocket(socket, send('after-socket'));
+    const ready = await request(service.url).get('/ready');
+
+    expect(viaRest).toMatchObject({ kind: 'stored', status: 201, message: { seq: 1 } });
+    expect(viaSocket).toMatchObject({ kind: 'stored', message: { seq: 2 } });
+    expect(ready.status).toBe(200);
+    const stored = await Message.find({ conversation_id: conv }).sort({ seq: 1 }).lean();
+    expect(stored.map((m) => m.client_message_id)).toEqual([
+      'client-after-rest',
+      'client-after-socket',
+    ]);
+    expect(service.running).toBe(true);
+  });
+
+  it('stores every acknowledged message exactly once, seqs gapless, when a retrying client sends 40 through three outages', async () => {
+    const N = 40;
+    const socket = await joinedSocket(sender);
+    const acked = new Map<string, MessageView>();
+    const failures: SendOutcome[] = [];
+
+    // Cut right after an ack, so the next send is usually in flight when the database goes,
+    // and keep it away until the client has felt it (a short cut is ridden out by the driver).
+    let streaming = true;
+    const until = (condition: () => boolean) => waitFor(() => !streaming || condition(), 45000);
+    const chaos = (async () => {
+      for (const afterAcks of [8, 20, 32]) {
+        await until(() => acked.size >= afterAcks);
+        proxy.cut();
+        const felt = failures.length + 2;
+        await Promise.all([sleep(500), until(() => failures.length >= felt)]);
+        proxy.restore();
+      }
+    })();
+
+    const deadline = Date.now() + 45000;
+    // The client: each message retried until it is acknowledged.
+    const sendAll = async (): Promise<void> => {
+      for (let i = 1; i <= N; i++) {
+        const input = send(String(i));
+        // Retry until success, alternating REST and socket: the same id over either path.
+        for (let attempt = 0; ; attempt++) {
+          const outcome =
+            (i + attempt) % 2 === 0
+              ? await sendOverRest(service.url, sender.token, input)
+              : await sendOverSocket(socket, input);
+          if (outcome.kind === 'stored') {
+            acked.set(input.client_message_id!, outcome.message);
+            break;
+          }
+          failures.push(outcome);
+          if (outcome.kind === 'refused' && outcome.body.retryable !== true) {
+            await sleep(300); // the service's log line may trail its answer
+            const errors = service.logs
+              .filter((line) =>
+                ['socket handler failed', 'unhandled error'].includes(logMessage(line)),
+              )
+              .map((line) => JSON.stringify(line.json?.err));
+            throw new Error(
+              `send ${i} refused for good: ${JSON.stringify(outcome.body)}\n${errors.join('\n')}`,
+            );
+          }
+          if (Date.now() > deadline) throw new Error(`send ${i} never succeeded`);
+          await sleep(100);
+        }
+      }
+    };
+
+    try {
+      await sendAll();
+    } finally {
+      streaming = false;
+      await chaos;
+    }
+
+    const stored = await Message.find({ conversation_id: conv }).sort({ seq: 1 }).lean();
+    expect(acked.size).toBe(N);
+    expect(stored).toHaveLength(N);
+    expect(stored.map((m) => m.seq)).toEqual(Array.from({ length: N }, (_, i) => i + 1));
+    expect(new Set(stored.map((m) => m.dedupe_key)).size).toBe(N);
+    for (const [clientId, message] of acked) {
+      const doc = stored.find((m) => m.client_message_id === clientId);
+      expect(doc?._id.toString()).toBe(message._id);
+      expect(doc?.seq).toBe(message.seq);
+      expect(doc?.dedupe_key).toBe(`${sender.id}:${clientId}`);
+    }
+    expect((await Conversation.findById(conv).lean())?.last_seq).toBe(N);
+    // The outages were felt, and every failure was a quick, retryable refusal (no hang, no drop).
+    expect(failures.length).toBeGreaterThanOrEqual(6);
+    expect(failures.filter((f) => f.kind !== 'refused' || f.ms >= HANG_BOUND_MS)).toEqual([]);
+    expect(service.running).toBe(true);
+  }, 60000);
+});

@@ -1,0 +1,125 @@
+import net from 'node:net';
+import type { AddressInfo } from 'node:net';
+
+/**
+ * A loopback TCP proxy in front of the test database, to simulate the database
+ * server going away and coming back. `cut()` destroys every open connection and
+ * closes new ones as soon as they are accepted, which is what a client sees when
+ * the server process dies; `restore()` forwards again.
+ *
+ * Why a proxy rather than stopping the server: the harness's database may be the
+ * in-memory mongo-java-server emulator, and restarting it would lose every
+ * document, so "the acknowledged messages are still there" could not be checked.
+ * Cutting the network in between keeps the data, like a restarted real mongod.
+ */
+export interface TcpProxy {
+  port: number;
+  /** The database is gone: drop every connection, refuse new ones. */
+  cut(): void;
+  /** The database is back: accept and forward again. */
+  restore(): void;
+  readonly isCut: boolean;
+  /** Connections accepted since start, forwarded or refused (to check a client retried). */
+  readonly accepted: number;
+  close(): Promise<void>;
+}
+
+export interface TcpTarget {
+  host: string;
+  port: number;
+}
+
+export async function startTcpProxy(target: TcpTarget): Promise<TcpProxy> {
+  const open = new Set<net.Socket>();
+  let isCut = false;
+  let accepted = 0;
+
+  const track = (socket: net.Socket) => {
+    open.add(socket);
+    socket.once('close', () => open.delete(socket));
+  };
+
+  const server = net.createServer((client) => {
+    accepted += 1;
+    if (isCut) {
+      client.destroy();
+      return;
+    }
+    const upstream = net.connect(target.port, target.host);
+    track(client);
+    track(upstream);
+    // Either side failing or closing takes the other down, like one TCP connection would.
+    const teardown = () => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('error', teardown).on('close', teardown);
+    upstream.on('error', teardown).on('close', teardown);
+    client.pipe(upstream);
+    upstream.pipe(client);
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+
+  const dropAll = () => open.forEach((socket) => socket.destroy());
+  return {
+    port: (server.address() as AddressInfo).port,
+    cut() {
+      isCut = true;
+      dropAll();
+    },
+    restore() {
+      isCut = false;
+    },
+    get isCut() {
+      return isCut;
+    },
+    get accepted() {
+      return accepted;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        dropAll();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/**
+ * host:port of the run's database (TEST_MONGODB_URI), plus what a proxied URI must
+ * keep (credentials, options). Only single-host `mongodb://` URIs can be proxied.
+ */
+export function testDatabaseTarget(): TcpTarget & { credentials: string; options: string } {
+  const uri = process.env.TEST_MONGODB_URI ?? '';
+  const match = /^mongodb:\/\/(?:([^@/]+)@)?([^/?,@]+):(\d+)\/?(?:\?(.*))?$/.exec(uri);
+  if (!match) {
+    throw new Error(
+      `cannot proxy TEST_MONGODB_URI "${uri}": expected mongodb://[user:pass@]host:port[/?options]`,
+    );
+  }
+  return {
+    host: match[2],
+    port: Number(match[3]),
+    credentials: match[1] ? `${match[1]}@` : '',
+    options: match[4] ?? '',
+  };
+}
+
+/**
+ * A URI for `dbName` through the proxy. directConnection keeps a replica-set member
+ * from advertising its real address, which would let the driver bypass the proxy.
+ */
+export function proxiedDatabaseUri(proxy: TcpProxy, dbName: string): string {
+  const { credentials, options } = testDatabaseTarget();
+  const kept = options
+    .split('&')
+    .filter((option) => option && !/^(replicaSet|directConnection)=/i.test(option));
+  const query = [...kept, 'directConnection=true'].join('&');
+  return `mongodb://${credentials}127.0.0.1:${proxy.port}/${dbName}?${query}`;
+}
