@@ -105,7 +105,7 @@ export async function runConversationList(ctx: BenchContext): Promise<BenchOutco
       `5. conversation list: ${CONVERSATIONS} conversations, page of ${PAGE} with ${unreadOnPage} unread`,
     );
     const load = { concurrency: 4, maxRequests: 50_000 };
-    for (const t of targets) await closedLoop(t, { ...load, durationMs: ctx.quick ? 300 : 1000 });
+    for (const t of targets) await closedLoop(t, { ...load, durationMs: ctx.quick ? 300 : 2000 });
     const windows = new Map<string, HttpWindow[]>(targets.map((t) => [t.name, []]));
     for (let round = 0; round < 2; round++) {
       for (const t of targets) {

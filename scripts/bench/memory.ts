@@ -1,9 +1,10 @@
 /**
  * Benchmark 3: memory per connection. Thousands of authenticated idle sockets,
  * each in its personal room; RSS per 1,000 sockets against bare Socket.IO with
- * the same connections. Each arm runs on a fresh server, A/B/A/B.
+ * the same connections. Each arm runs on a fresh server, A/B/A/B; RSS is read
+ * after a full GC in both (lib/gc-hook.ts), and also without, for context.
  */
-import { startProduct, startReference, type BenchContext } from './lib/context';
+import { gcHookArgs, startProduct, startReference, type BenchContext } from './lib/context';
 import type { ServerProcess } from './lib/processes';
 import { rssKb } from './lib/proc-stats';
 import { figure, type BenchOutcome } from './lib/report';
@@ -17,22 +18,34 @@ const WARM_UP = 300;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Median of a few RSS samples, after letting the server settle. */
-async function settledRss(pid: number): Promise<number> {
+/**
+ * RSS once the server has settled (median of a few samples), before and after a
+ * full garbage collection (lib/gc-hook.ts).
+ */
+async function settledRss(pid: number): Promise<{ raw: number; afterGc: number }> {
   await sleep(1500);
-  const samples: number[] = [];
-  for (let i = 0; i < 5; i++) {
-    samples.push(rssKb(pid));
-    await sleep(200);
-  }
-  return median(samples);
+  const samples = async () => {
+    const kb: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      kb.push(rssKb(pid));
+      await sleep(100);
+    }
+    return median(kb);
+  };
+  const raw = await samples();
+  process.kill(pid, 'SIGUSR2');
+  await sleep(800);
+  return { raw, afterGc: await samples() };
 }
 
 interface MemoryRound {
   arm: string;
   baselineMb: number;
   loadedMb: number;
+  /** RSS growth per 1,000 sockets, both readings taken after a full GC. */
   perThousandMb: number;
+  /** The same without the GCs (includes garbage from the connection burst). */
+  perThousandRawMb: number;
   connectSeconds: number;
 }
 
@@ -51,11 +64,14 @@ async function measure(
     open.push(...(await connectMany(server.url, tokens.slice(WARM_UP, WARM_UP + sockets))));
     const connectSeconds = (performance.now() - t0) / 1000;
     const loaded = await settledRss(server.pid);
+    const perThousand = (after: number, before: number) =>
+      (after - before) / 1024 / (sockets / 1000);
     return {
       arm,
-      baselineMb: baseline / 1024,
-      loadedMb: loaded / 1024,
-      perThousandMb: (loaded - baseline) / 1024 / (sockets / 1000),
+      baselineMb: baseline.afterGc / 1024,
+      loadedMb: loaded.afterGc / 1024,
+      perThousandMb: perThousand(loaded.afterGc, baseline.afterGc),
+      perThousandRawMb: perThousand(loaded.raw, baseline.raw),
       connectSeconds,
     };
   } finally {
@@ -70,9 +86,10 @@ export async function runMemory(ctx: BenchContext): Promise<BenchOutcome> {
   const users = await seedUsers(seed.db, WARM_UP + sockets, 'idle');
   await seed.close();
   const tokens = users.map((id) => tokenFor(id, ctx.jwtSecret));
+  const gc = gcHookArgs(ctx);
   const arms = {
-    product: () => startProduct(ctx, 'product-memory', DB),
-    'bare socket.io': () => startReference(ctx, 'bare-socketio', 'bare-socketio', DB),
+    product: () => startProduct(ctx, 'product-memory', DB, {}, gc),
+    'bare socket.io': () => startReference(ctx, 'bare-socketio', 'bare-socketio', DB, gc),
   };
   ctx.log(`3. memory: ${sockets} idle authenticated sockets (+${WARM_UP} warm-up) per server`);
   const rounds: MemoryRound[] = [];
@@ -81,8 +98,8 @@ export async function runMemory(ctx: BenchContext): Promise<BenchOutcome> {
       const r = await measure(arm, start, tokens, sockets);
       ctx.log(
         `  round ${round + 1} ${arm.padEnd(15)} RSS ${r.baselineMb.toFixed(1)} → ` +
-          `${r.loadedMb.toFixed(1)} MB: ${r.perThousandMb.toFixed(2)} MB per 1,000 sockets ` +
-          `(connected in ${r.connectSeconds.toFixed(1)}s)`,
+          `${r.loadedMb.toFixed(1)} MB: ${r.perThousandMb.toFixed(2)} MB per 1,000 sockets after GC ` +
+          `(${r.perThousandRawMb.toFixed(2)} before; connected in ${r.connectSeconds.toFixed(1)}s)`,
       );
       rounds.push(r);
     }
@@ -90,6 +107,8 @@ export async function runMemory(ctx: BenchContext): Promise<BenchOutcome> {
   const of = (arm: string) => rounds.filter((r) => r.arm === arm).map((r) => r.perThousandMb);
   const product = of('product');
   const bare = of('bare socket.io');
+  const raw = (arm: string) =>
+    median(rounds.filter((r) => r.arm === arm).map((r) => r.perThousandRawMb));
   return {
     figures: [
       figure({
@@ -101,6 +120,17 @@ export async function runMemory(ctx: BenchContext): Promise<BenchOutcome> {
         unit: 'MB',
         target: { op: '<=', ratio: 1.3 },
         roundRatios: product.map((p, i) => p / bare[i]),
+        note: 'after a full GC in both',
+      }),
+      figure({
+        bench: '3. memory per connection',
+        metric: 'same, without forcing a GC',
+        value: raw('product'),
+        reference: raw('bare socket.io'),
+        referenceLabel: 'bare Socket.IO',
+        unit: 'MB',
+        target: null,
+        roundRatios: [],
       }),
     ],
     details: { sockets, warmUp: WARM_UP, rounds },

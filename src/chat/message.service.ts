@@ -94,13 +94,20 @@ export function createMessageService(
             await insertMessage(doc);
             return doc;
           });
-          await recordLastMessage(conversation, record);
-          events.messageCreated({
-            conversationId: conversation._id.toString(),
-            participantIds: conversation.participants.map(String),
-            message: record,
-            sender: actor.profile,
-          });
+          // The insert is the commit point: announce it while last_message and the
+          // unread counters catch up (one round trip less before delivery), and
+          // answer the sender once they have.
+          const recorded = recordLastMessage(conversation, record);
+          try {
+            events.messageCreated({
+              conversationId: conversation._id.toString(),
+              participantIds: conversation.participants.map(String),
+              message: record,
+              sender: actor.profile,
+            });
+          } finally {
+            await recorded;
+          }
           return { record, sender: actor.profile, created: true };
         } catch (err) {
           if (dedupeKey && isDuplicateKeyOn(err, 'dedupe_key')) {

@@ -23,7 +23,8 @@ export interface MessageRecord {
   deleted_at?: Date | null;
 }
 
-const iso = (d: Date | null | undefined): string | null => (d ? new Date(d).toISOString() : null);
+const iso = (d: Date | null | undefined): string | null =>
+  d ? (d instanceof Date ? d : new Date(d)).toISOString() : null;
 
 export function toProfileView(user: UserProfile | UserProfileView): UserProfileView {
   return {

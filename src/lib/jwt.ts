@@ -1,3 +1,4 @@
+import { createPublicKey, createSecretKey } from 'node:crypto';
 import jwt, { type Algorithm, type JwtPayload } from 'jsonwebtoken';
 import { Types } from 'mongoose';
 import type { Config } from '../config';
@@ -28,7 +29,13 @@ function userIdFromClaims(claims: JwtPayload): string | undefined {
 }
 
 export function createTokenVerifier(jwtConfig: Config['jwt']): TokenVerifier {
-  const key = jwtConfig.publicKey ?? jwtConfig.secret;
+  // A KeyObject built once: given a string, jsonwebtoken re-parses (and first tries it as a
+  // public key) on every verify, which measurably slowed every request and handshake.
+  const key = jwtConfig.publicKey
+    ? createPublicKey(jwtConfig.publicKey)
+    : jwtConfig.secret
+      ? createSecretKey(Buffer.from(jwtConfig.secret))
+      : undefined;
   const algorithms: Algorithm[] = jwtConfig.publicKey ? ['RS256'] : ['HS256'];
   if (!key) throw new Error('No JWT key configured');
   return {

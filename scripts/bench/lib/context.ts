@@ -26,13 +26,14 @@ export function startProduct(
   name: string,
   dbName: string,
   extraEnv: Record<string, string> = {},
+  nodeArgs: string[] = [],
 ): Promise<ServerProcess> {
   return startServer({
     name,
     script: path.join(ctx.buildDir, 'src', 'index.js'),
     cpu: ctx.cpus.serverCpu,
     logDir: ctx.logDir,
-    nodeArgs: ctx.productNodeArgs,
+    nodeArgs: [...ctx.productNodeArgs, ...nodeArgs],
     env: {
       NODE_ENV: 'production',
       LOG_LEVEL: 'warn',
@@ -46,18 +47,29 @@ export function startProduct(
   });
 }
 
+/** Node flags that let the memory benchmark ask a server for a full GC (lib/gc-hook.ts). */
+export function gcHookArgs(ctx: BenchContext): string[] {
+  return [
+    '--expose-gc',
+    '--require',
+    path.join(ctx.buildDir, 'scripts', 'bench', 'lib', 'gc-hook.js'),
+  ];
+}
+
 /** A reference server from scripts/bench/reference/, same core, same database. */
 export function startReference(
   ctx: BenchContext,
   name: string,
   file: string,
   dbName: string,
+  nodeArgs: string[] = [],
 ): Promise<ServerProcess> {
   return startServer({
     name,
     script: path.join(ctx.buildDir, 'scripts', 'bench', 'reference', `${file}.js`),
     cpu: ctx.cpus.serverCpu,
     logDir: ctx.logDir,
+    nodeArgs,
     env: {
       NODE_ENV: 'production',
       MONGODB_URI: ctx.dbUri(dbName),

@@ -9,12 +9,10 @@ export function validate(chains: ValidationChain[]): RequestHandler {
       for (const chain of chains) await chain.run(req);
       const result = validationResult(req);
       if (result.isEmpty()) return next();
-      const errors: FieldError[] = result
-        .array({ onlyFirstError: true })
-        .map((e) => ({
-          field: e.type === 'field' ? e.path || 'body' : e.type,
-          message: String(e.msg),
-        }));
+      const errors: FieldError[] = result.array({ onlyFirstError: true }).map((e) => ({
+        field: e.type === 'field' ? e.path || 'body' : e.type,
+        message: String(e.msg),
+      }));
       const summary = errors.map((e) => `${e.field} ${e.message}`).join('; ');
       next(new AppError('VALIDATION_FAILED', `Validation failed: ${summary}`, errors));
     } catch (err) {

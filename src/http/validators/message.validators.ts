@@ -11,12 +11,13 @@ export const historyRules = [
   ...['page', 'limit', 'before', 'after'].map(noBracketedQuery),
   positiveIntQuery('page'),
   positiveIntQuery('limit', PAGE_LIMIT_MAX),
-  positiveIntQuery('before'),
-  positiveIntQuery('after', undefined, 0),
+  // Before the integer chains, so that the last chain to touch `after` is the one converting it.
   query('after')
     .optional()
     .custom((_value, { req }) => req.query?.before === undefined)
     .withMessage('cannot be combined with before'),
+  positiveIntQuery('before'),
+  positiveIntQuery('after', undefined, 0),
 ];
 
 export const sendMessageRules = [
