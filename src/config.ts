@@ -69,7 +69,7 @@ function pem(raw: string | undefined): string | undefined {
 }
 
 /**
- * CORS_ORIGINS: comma-separated origins, or `*`. Unset: any origin outside
+ * CORS_ORIGINS: comma-separated origins, or `*`. Unset: every origin outside
  * production; in production none (same-origin only) until configured.
  */
 function origins(raw: string | undefined, nodeEnv: string): string[] {

@@ -10,6 +10,7 @@ import {
   describeWindow,
   runWindow,
   type SendArm,
+  windowDetails,
   type WindowResult,
 } from './lib/send-load';
 import { cpuMs } from './lib/proc-stats';
@@ -214,19 +215,7 @@ export async function runSendDeliver(ctx: BenchContext): Promise<BenchOutcome> {
       details: {
         pairs: PAIRS,
         rate: RATE,
-        windows: Object.fromEntries(
-          [...windows].map(([name, ws]) => [
-            name,
-            ws.map((w) => ({
-              sent: w.sent,
-              lost: w.lost,
-              p50: percentile(w.latencies, 50),
-              p99: percentile(w.latencies, 99),
-              cpuUsPerMsg: (w.serverCpuMs * 1000) / w.sent,
-              loadLagP99: w.loadLagP99,
-            })),
-          ]),
-        ),
+        windows: windowDetails(windows),
         maxRates: Object.fromEntries(max),
         idleCpuPercent: { product: idle[0], floor: idle[1] },
       },

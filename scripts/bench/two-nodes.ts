@@ -6,9 +6,8 @@
 import { startProduct, type BenchContext } from './lib/context';
 import { connectProductArm, seedPairs } from './lib/pairs';
 import type { BenchOutcome } from './lib/report';
-import { attachRecipients } from './lib/send-load';
+import { attachRecipients, windowDetails } from './lib/send-load';
 import { closeAll, type BenchSocket } from './lib/sockets';
-import { percentile } from './lib/stats';
 import { interleaved, latencyFigures, PAIRS, RATE } from './send-deliver';
 
 const DB = 'bench_nodes';
@@ -51,18 +50,7 @@ export async function runTwoNodes(ctx: BenchContext): Promise<BenchOutcome> {
       ),
       details: {
         rate: RATE,
-        windows: Object.fromEntries(
-          [...windows].map(([name, ws]) => [
-            name,
-            ws.map((w) => ({
-              sent: w.sent,
-              lost: w.lost,
-              p50: percentile(w.latencies, 50),
-              p99: percentile(w.latencies, 99),
-              cpuUsPerMsg: (w.serverCpuMs * 1000) / w.sent,
-            })),
-          ]),
-        ),
+        windows: windowDetails(windows),
       },
     };
   } finally {

@@ -1,8 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { pinnedCommand } from './cpus';
+import { freePort } from '../../lib/free-port';
+export { freePort };
 
 const live = new Set<ChildProcess>();
 
@@ -29,18 +30,6 @@ export interface ServerSpec {
   /** Extra node flags, e.g. --cpu-prof. */
   nodeArgs?: string[];
   logDir: string;
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      probe.close(() => resolve(port));
-    });
-  });
 }
 
 async function answersHealth(url: string): Promise<boolean> {

@@ -129,3 +129,20 @@ export function describeWindow(w: WindowResult): string {
     `(load lag p99 ${w.loadLagP99.toFixed(1)} ms)`
   );
 }
+
+/** The per-window figures kept in bench-results/latest.json, by arm. */
+export function windowDetails(windows: Map<string, WindowResult[]>) {
+  return Object.fromEntries(
+    [...windows].map(([name, ws]) => [
+      name,
+      ws.map((w) => ({
+        sent: w.sent,
+        lost: w.lost,
+        p50: percentile(w.latencies, 50),
+        p99: percentile(w.latencies, 99),
+        cpuUsPerMsg: (w.serverCpuMs * 1000) / w.sent,
+        loadLagP99: w.loadLagP99,
+      })),
+    ]),
+  );
+}
