@@ -2,6 +2,7 @@ import request, { type Test } from 'supertest';
 import type { KarmyqMessageView, MessageView } from '../../src/chat/types';
 import type { FailureBody } from '../../src/lib/errors';
 import type { AckBody } from '../../src/realtime/contract';
+import type { Logger } from '../../src/lib/logger';
 import type { RunningServer } from '../../src/server';
 import { createConversation, createUsers, type TestUser } from '../factories';
 import {
@@ -35,11 +36,14 @@ export interface RestClient {
 }
 
 /** One server per test file, every socket closed after each test, the server stopped after all. */
-export function useRealtimeSuite(): RealtimeSuite {
+export function useRealtimeSuite(
+  overrides: Record<string, string> = {},
+  logger?: () => Logger,
+): RealtimeSuite {
   let running: RunningServer | undefined;
   const sockets: ClientSocket[] = [];
   beforeAll(async () => {
-    running = await startTestServer();
+    running = await startTestServer(overrides, logger?.());
   });
   afterEach(() => {
     sockets.splice(0).forEach((s) => s.close());

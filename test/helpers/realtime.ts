@@ -11,10 +11,11 @@ import { testConfig } from './tokens';
 export type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
 /** The whole server (HTTP + Socket.IO) on port 0, on the per-file test database. */
-export function startTestServer(): Promise<RunningServer> {
-  return startServer(testConfig(), createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'), {
-    skipDatabase: true,
-  });
+export function startTestServer(
+  overrides: Record<string, string> = {},
+  logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
+): Promise<RunningServer> {
+  return startServer(testConfig(overrides), logger, { skipDatabase: true });
 }
 
 export interface ConnectOptions {

@@ -3,10 +3,10 @@ import request, { type Response, type Test } from 'supertest';
 import { Block, Conversation, Message } from '../../models';
 import { createLogger, type Logger } from '../../src/lib/logger';
 import { userRoom } from '../../src/realtime/rooms';
-import { startServer, type RunningServer } from '../../src/server';
+import type { RunningServer } from '../../src/server';
 import { bodyOf, CHAT, type FailureEnvelope } from '../helpers/api';
-import { connectClient, type ClientSocket, type ConnectOptions } from '../helpers/realtime';
-import { testConfig } from '../helpers/tokens';
+import type { ClientSocket, ConnectOptions } from '../helpers/realtime';
+import { useRealtimeSuite } from '../helpers/realtime-suite';
 
 /** What a refused handshake looks like on the client. */
 export type ConnectError = Error & { data?: { code?: string; retry_after_ms?: number } };
@@ -37,27 +37,12 @@ export function useSecureServer(
   overrides: Record<string, string> = {},
   logger: () => Logger = () => createLogger('silent'),
 ): SecureServer {
-  let running: RunningServer | undefined;
-  const sockets: ClientSocket[] = [];
-  beforeAll(async () => {
-    running = await startServer(testConfig(overrides), logger(), { skipDatabase: true });
-  });
-  afterEach(() => {
-    sockets.splice(0).forEach((s) => s.close());
-  });
-  afterAll(async () => {
-    await running?.stop();
-  });
+  const base = useRealtimeSuite(overrides, logger);
   const suite: SecureServer = {
     get server(): RunningServer {
-      if (!running) throw new Error('server not started');
-      return running;
+      return base.server;
     },
-    async connect(token, options) {
-      const socket = await connectClient(suite.server.url, token, options);
-      sockets.push(socket);
-      return socket;
-    },
+    connect: (token, options) => base.connect(token, options),
     async refused(token, options) {
       return suite.connect(token, options).then(
         () => {
