@@ -21,8 +21,10 @@ const memberSchema = new Schema(
 
 const lastMessageSchema = new Schema(
   {
-    message_id: { type: Schema.Types.ObjectId, required: true },
+    // seq first: a send records last_message with $max, and MongoDB compares
+    // embedded documents field by field in order, so the highest seq wins.
     seq: { type: Number, required: true },
+    message_id: { type: Schema.Types.ObjectId, required: true },
     text: { type: String, required: true },
     sender_id: { type: Schema.Types.ObjectId, ref: 'User', required: true },
     sent_at: { type: Date, required: true },
@@ -55,6 +57,12 @@ const conversationSchema = new Schema(
      * conversations stored before it was tracked lack it, and take the skip path.
      */
     deleted_count: { type: Number },
+    /**
+     * How many sends have been recorded here (each send's update adds one). Equal
+     * to last_seq when no send's update was lost (seqs are gapless): the unread
+     * counters are trusted only then (chat/unread-counters.ts). Absent on older documents.
+     */
+    recorded_count: { type: Number },
     /**
      * Blocks between participants, copied from the blocks collection so that a
      * send checks them without another query.

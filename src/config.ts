@@ -29,6 +29,8 @@ export interface Config {
   corsOrigins: string[];
   /** How long a socket whose token expired may re-authenticate before it is disconnected. */
   reauthGraceMs: number;
+  /** How long a send trusts a cached conversation without an invalidation; 0 = no cache. */
+  participationCacheTtlMs: number;
 }
 
 export interface RateLimitConfig {
@@ -37,6 +39,9 @@ export interface RateLimitConfig {
   conversationsPerHour: number;
   socketsPerUser: number;
 }
+
+/** How long a send trusts a cached conversation without an invalidation (chat/participation-cache.ts). */
+export const DEFAULT_PARTICIPATION_TTL_MS = 30_000;
 
 export const DEV_JWT_SECRET = 'dev-only-insecure-jwt-secret-change-me';
 
@@ -145,5 +150,12 @@ export function loadConfig(env: Env = process.env): Config {
     },
     corsOrigins: origins(env.CORS_ORIGINS, nodeEnv),
     reauthGraceMs: intFrom(env, 'REAUTH_GRACE_MS', 60000, 0, 3600000),
+    participationCacheTtlMs: intFrom(
+      env,
+      'PARTICIPATION_CACHE_TTL_MS',
+      DEFAULT_PARTICIPATION_TTL_MS,
+      0,
+      600000,
+    ),
   };
 }

@@ -2,7 +2,13 @@ import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { createApp } from './app';
-import { ChangeClock, ChatEventHub, createChatServices, type ChatServices } from './chat';
+import {
+  ChangeClock,
+  ChatEventHub,
+  createChatServices,
+  ParticipationCache,
+  type ChatServices,
+} from './chat';
 import type { Config } from './config';
 import { connectDatabase, databaseIsReachable, disconnectDatabase } from './db/connect';
 import { startEmbeddedDatabase, type RunningDatabase } from './db/embedded';
@@ -77,6 +83,7 @@ export async function startServer(
     events: new ChatEventHub(),
     clock: new ChangeClock(config.syncSettleMs),
     limits: createRateLimits(config.limits, scaleOut?.redis),
+    participation: new ParticipationCache({ ttlMs: config.participationCacheTtlMs }),
   });
   const verifier = createTokenVerifier(config.jwt);
   const lifecycle = new Lifecycle();
@@ -104,6 +111,7 @@ export async function startServer(
     lifecycle,
     metrics,
     adapter: scaleOut?.adapter,
+    clusterReliable: scaleOut?.connected,
     corsOrigins: config.corsOrigins,
     reauthGraceMs: config.reauthGraceMs,
   });

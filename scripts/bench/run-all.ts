@@ -7,6 +7,7 @@
  * ratio, writes bench-results/latest.json and prints a Markdown table.
  *
  * Flags: --only=send,memory,history,list,two-nodes  --quick (short windows)
+ *        (env BENCH_NODE_ARGS: extra node flags for the product servers, e.g. --trace-gc)
  *        --profile (product servers run with --cpu-prof into bench-results/profiles)
  *        --no-build (reuse .cache/bench-build as it is)
  */
@@ -118,8 +119,11 @@ async function main(): Promise<void> {
     jwtSecret: newJwtSecret(),
     cpus,
     quick,
-    productNodeArgs:
-      flag('profile') !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
+    productNodeArgs: [
+      ...(flag('profile') !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
+      // Diagnostics, e.g. BENCH_NODE_ARGS=--trace-gc (product logs in bench-results/logs).
+      ...(process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
+    ],
     log,
     async redisUrl() {
       if (process.env.REDIS_URL) return process.env.REDIS_URL;

@@ -2,6 +2,7 @@ import { Types } from 'mongoose';
 import { Block, Conversation } from '../../models';
 import { AppError } from '../lib/errors';
 import type { BlockPair } from './blocks';
+import type { ParticipationCache } from './participation-cache';
 import type { Actor } from './types';
 import { countExistingUsers } from './user.service';
 
@@ -10,7 +11,7 @@ export interface BlockView {
   created_at: string;
 }
 
-export function createBlockService() {
+export function createBlockService(participation: ParticipationCache) {
   return {
     /**
      * The caller blocks `userId`: their messages to the caller are refused and no
@@ -29,6 +30,7 @@ export function createBlockService() {
         { participants: { $all: [pair.blocker_id, pair.blocked_id] } },
         { $addToSet: { blocks: pair } },
       );
+      await participation.invalidate({ userIds: [actor.id, userId] });
       const stored = await Block.findOne(pair).lean();
       return { blocked_id: userId, created_at: (stored?.created_at ?? new Date()).toISOString() };
     },
@@ -43,6 +45,7 @@ export function createBlockService() {
         { participants: { $all: [pair.blocker_id, pair.blocked_id] } },
         { $pull: { blocks: pair } },
       );
+      await participation.invalidate({ userIds: [actor.id, userId] });
       return { blocked_id: userId, removed: deletedCount > 0 };
     },
 

@@ -5,6 +5,7 @@ import type { RateLimits } from '../lib/rate-limits';
 import { blocksAmong } from './block.service';
 import type { BlockPair } from './blocks';
 import type { ChatEvents } from './chat-events';
+import type { ParticipationCache } from './participation-cache';
 import { decodeCursor, encodeCursor } from './cursor';
 import { isDuplicateKey } from './db-errors';
 import { parseObjectId, sameId } from './ids';
@@ -60,7 +61,11 @@ async function presentMany(
   );
 }
 
-export function createConversationService(events: ChatEvents, limits: RateLimits) {
+export function createConversationService(
+  events: ChatEvents,
+  limits: RateLimits,
+  participation: ParticipationCache,
+) {
   return {
     /**
      * Get-or-create the conversation between the caller and `participantIds` about
@@ -107,6 +112,7 @@ export function createConversationService(events: ChatEvents, limits: RateLimits
             blocks,
             // Counted from the start: seq-range history pages, unread counters.
             deleted_count: 0,
+            recorded_count: 0,
             last_activity_at: now,
           });
           stored = doc.toObject() as unknown as StoredConversation;
@@ -187,6 +193,7 @@ export function createConversationService(events: ChatEvents, limits: RateLimits
           },
         },
       });
+      await participation.invalidate({ conversationId });
       events.participantsChanged({
         conversationId,
         participantIds: participants,
@@ -219,6 +226,8 @@ export function createConversationService(events: ChatEvents, limits: RateLimits
       await updateMembership(stored, participants, {
         $pull: { participants: userObjectId, members: { user_id: userObjectId } },
       });
+      // Answered only once no node would still let the removed user send.
+      await participation.invalidate({ conversationId });
       events.participantsChanged({
         conversationId,
         participantIds: participants,

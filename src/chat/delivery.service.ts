@@ -2,7 +2,7 @@ import { Types } from 'mongoose';
 import { Message } from '../../models';
 import type { ChangeClock } from './change-clock';
 import type { ChatEvents } from './chat-events';
-import { requireParticipation } from './conversation.service';
+import type { ParticipationCache } from './participation-cache';
 import type { Actor } from './types';
 
 /** Bounds one acknowledgement's work; a client acknowledging more calls again. */
@@ -15,7 +15,11 @@ interface DeliveryCandidate {
   seq: number;
 }
 
-export function createDeliveryService(events: ChatEvents, clock: ChangeClock) {
+export function createDeliveryService(
+  events: ChatEvents,
+  clock: ChangeClock,
+  participation: ParticipationCache,
+) {
   return {
     /**
      * A recipient's device acknowledges messages of one conversation, by id or
@@ -26,7 +30,8 @@ export function createDeliveryService(events: ChatEvents, clock: ChangeClock) {
       conversationId: string,
       received: { messageIds?: string[]; upToSeq?: number },
     ): Promise<string[]> {
-      const conversation = await requireParticipation(conversationId, actor.id);
+      // Every received message can be acknowledged: the cached check, as for a send.
+      const conversation = await participation.require(conversationId, actor.id);
       const filter: Record<string, unknown> = {
         conversation_id: conversation._id,
         status: 'sent',

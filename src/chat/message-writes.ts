@@ -1,7 +1,7 @@
 import { Types } from 'mongoose';
 import { Conversation, Message } from '../../models';
 import { toLastMessageRecord, type MessageRecord } from './presenters';
-import { countersEnabled, invalidateCounters, type CountedConversation } from './unread-counters';
+import { countersEnabled, type CountedConversation } from './unread-counters';
 
 /**
  * The writes of a send, through the driver: a send is the hottest path of the
@@ -53,43 +53,42 @@ export async function insertMessage(doc: StoredMessage): Promise<void> {
 }
 
 /**
- * Points last_message at this message unless a newer one got there first.
- * Conditional on seq, so out-of-order completion of concurrent sends is harmless.
- * In order (the common case) the same update counts the message as unread for the
- * other members; otherwise their counters are cleared (see unread-counters.ts).
+ * Records a stored message on its conversation in one order-independent update
+ * by _id: last_seq, last_message and the activity times only ever move forward
+ * ($max; last_message compares by its leading seq), and the message counts as
+ * unread for every other member whose horizon is below it, whenever the update
+ * lands. So concurrent sends completing out of order need no condition and no
+ * second round trip, and the filter is the _id alone, which the emulator serves
+ * from its index (it scans for an updateOne filtered on more). recorded_count
+ * lets readers notice an update that a crash lost (see unread-counters.ts).
  */
 export async function recordLastMessage(
   conversation: CountedConversation,
   message: MessageRecord,
 ): Promise<void> {
-  const set = {
-    last_seq: message.seq,
-    last_message: toLastMessageRecord(message),
-    last_message_at: message.sent_at,
-    last_activity_at: message.sent_at,
-    // What the model's timestamps option adds to every update.
-    updated_at: new Date(),
-  };
-  if (countersEnabled(conversation)) {
-    const inOrder = await Conversation.collection.updateOne(
-      {
-        _id: conversation._id,
-        last_seq: message.seq - 1,
-        // A deletion since this send read the conversation could be in the counters' way.
-        deleted_count: conversation.deleted_count,
-      },
-      { $set: set, $inc: { 'members.$[other].unread_count': 1 } },
-      {
-        arrayFilters: [
-          { 'other.user_id': { $ne: message.sender_id }, 'other.read_seq': { $lt: message.seq } },
-        ],
-      },
-    );
-    if (inOrder.matchedCount === 1) return;
-    await invalidateCounters(conversation._id);
-  }
+  const counted = countersEnabled(conversation);
   await Conversation.collection.updateOne(
-    { _id: conversation._id, last_seq: { $lt: message.seq } },
-    { $set: set },
+    { _id: conversation._id },
+    {
+      $max: {
+        last_seq: message.seq,
+        last_message: toLastMessageRecord(message),
+        last_message_at: message.sent_at,
+        last_activity_at: message.sent_at,
+      },
+      // What the model's timestamps option adds to every update.
+      $set: { updated_at: new Date() },
+      ...(counted ? { $inc: { 'members.$[other].unread_count': 1, recorded_count: 1 } } : {}),
+    },
+    counted
+      ? {
+          arrayFilters: [
+            {
+              'other.user_id': { $ne: message.sender_id },
+              'other.read_seq': { $lt: message.seq },
+            },
+          ],
+        }
+      : {},
   );
 }

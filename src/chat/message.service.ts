@@ -7,6 +7,7 @@ import type { ChangeClock } from './change-clock';
 import type { ChatEvents } from './chat-events';
 import { requireParticipation } from './conversation.service';
 import { isDuplicateKeyOn } from './db-errors';
+import type { ParticipationCache } from './participation-cache';
 import { latestSeq, loadWindow, type HistoryWindow } from './history-window';
 import { sameId } from './ids';
 import { insertMessage, newMessageDocument, recordLastMessage } from './message-writes';
@@ -39,6 +40,7 @@ export function createMessageService(
   reads: ReadService,
   clock: ChangeClock,
   limits: RateLimits,
+  participation: ParticipationCache,
 ) {
   /** The original message of a repeated client_message_id, if there is one. */
   async function replay(
@@ -72,11 +74,16 @@ export function createMessageService(
       const clientMessageId = checkedClientMessageId(input.clientMessageId);
       const dedupeKey = clientMessageId ? `${actor.id}:${clientMessageId}` : undefined;
 
-      const conversation = await requireParticipation(conversationId, actor.id);
-      const earlier = await replay(actor, conversationId, dedupeKey);
-      if (earlier) return earlier;
-      assertNotBlocked(conversation, actor.id);
-      await limits.consume('send', actor.id);
+      const conversation = await participation.require(conversationId, actor.id);
+      try {
+        assertNotBlocked(conversation, actor.id);
+        await limits.consume('send', actor.id);
+      } catch (refusal) {
+        // A retry of a message stored before the block or the limit still gets its original.
+        const earlier = await replay(actor, conversationId, dedupeKey);
+        if (earlier) return earlier;
+        throw refusal;
+      }
 
       let seq = conversation.last_seq + 1;
       for (let attempt = 0; attempt < MAX_SEQ_ATTEMPTS; attempt++) {
@@ -91,9 +98,12 @@ export function createMessageService(
               dedupeKey,
               at,
             });
+            // No lookup of client_message_id first: the unique dedupe_key makes a
+            // repeat fail here, and the original is fetched only then.
             await insertMessage(doc);
             return doc;
           });
+          participation.noteSeq(conversationId, seq);
           // The insert is the commit point: announce it while last_message and the
           // unread counters catch up (one round trip less before delivery), and
           // answer the sender once they have.
@@ -185,6 +195,8 @@ export function createMessageService(
         { _id: conversation._id },
         { $inc: { deleted_count: 1 }, $set: { 'members.$[].unread_valid': false } },
       );
+      // Sends condition their counter update on deleted_count: none may use the old one.
+      await participation.invalidate({ conversationId });
       const { result, deletedAt } = await clock.stamp(async (at) => ({
         result: await Message.updateOne(
           { _id: message._id, deleted_at: null },

@@ -87,9 +87,10 @@ export interface LastMessageRecord {
 }
 
 export function toLastMessageRecord(message: MessageRecord): LastMessageRecord {
+  // seq first: last_message is recorded with $max (see models/conversation.model.ts).
   return {
-    message_id: message._id,
     seq: message.seq,
+    message_id: message._id,
     text: message.text,
     sender_id: message.sender_id,
     sent_at: message.sent_at,

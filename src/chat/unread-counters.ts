@@ -4,22 +4,32 @@ import { Conversation } from '../../models';
 /**
  * Unread counters: each member's unread count cached on the conversation, so the
  * conversation list needs no message query. A counter is trusted only while its
- * unread_valid is true, and it is kept exact by writes the service does anyway:
+ * unread_valid is true and the conversation's recorded_count equals its last_seq,
+ * and it is kept exact by writes the service does anyway:
  *
- * - a send recorded in order (last_seq was seq - 1, no deletion since the send
- *   read the conversation) adds 1 for every other member below that seq, in the
- *   same update as last_message;
- * - anything else (out-of-order completion, a send whose update a crash lost, a
- *   deletion) clears unread_valid for everyone, before it could make a counter wrong;
+ * - every send's update adds 1 for each other member whose horizon is below the
+ *   message, whenever it lands, so out-of-order completion cannot skew it, and
+ *   adds 1 to recorded_count (message-writes.ts);
+ * - a send whose update a crash lost leaves recorded_count below last_seq once a
+ *   later send is recorded: from then on that conversation is counted from messages;
+ * - a deletion clears unread_valid for everyone before it happens;
  * - a read that reaches last_seq sets the reader's counter to 0 and valid again.
  *
- * Invalid counters fall back to counting messages (unread.ts), so a crash costs
+ * Untrusted counters fall back to counting messages (unread.ts), so a crash costs
  * speed, never a wrong count. Conversations stored before counters existed have
- * no deleted_count and never use them.
+ * no deleted_count (or no recorded_count) and never use them.
  */
 export interface CountedConversation {
   _id: Types.ObjectId;
   deleted_count?: number | null;
+}
+
+/** Whether no recorded send is missing from the counters (see above). */
+export function countersComplete(conversation: {
+  last_seq: number;
+  recorded_count?: number | null;
+}): boolean {
+  return conversation.recorded_count === conversation.last_seq;
 }
 
 export function countersEnabled(conversation: CountedConversation): boolean {
@@ -28,14 +38,6 @@ export function countersEnabled(conversation: CountedConversation): boolean {
 
 /** A member who starts with nothing unread in a new conversation. */
 export const FRESH_COUNTER = { unread_count: 0, unread_valid: true } as const;
-
-/** Clears every member's counter (before a change the counters cannot follow). */
-export async function invalidateCounters(conversationId: Types.ObjectId): Promise<void> {
-  await Conversation.collection.updateOne(
-    { _id: conversationId },
-    { $set: { 'members.$[].unread_valid': false } },
-  );
-}
 
 /**
  * After `reader` moved their horizon to `readSeq`: their counter is 0 and valid

@@ -1,12 +1,13 @@
 import { Types } from 'mongoose';
 import { Message } from '../../models';
-import { countersEnabled } from './unread-counters';
+import { countersComplete, countersEnabled } from './unread-counters';
 
 /** What the unread computation needs from a conversation. */
 export interface ReadStateRecord {
   _id: Types.ObjectId;
   last_seq: number;
   deleted_count?: number | null;
+  recorded_count?: number | null;
   members: Array<{
     user_id: Types.ObjectId;
     read_seq: number;
@@ -22,7 +23,7 @@ export function readSeqOf(conversation: ReadStateRecord, userId: string): number
 
 /** The member's unread counter, when it can be trusted (unread-counters.ts). */
 function trustedCounter(conversation: ReadStateRecord, userId: string): number | null {
-  if (!countersEnabled(conversation)) return null;
+  if (!countersEnabled(conversation) || !countersComplete(conversation)) return null;
   const member = conversation.members.find((m) => m.user_id.toString() === userId);
   if (member?.unread_valid !== true || typeof member.unread_count !== 'number') return null;
   return member.unread_count;

@@ -1,3 +1,4 @@
+import type { Invalidation } from '../chat/participation-cache';
 import type { Actor, KarmyqMessageView, MessageView } from '../chat/types';
 import type { FailureBody } from '../lib/errors';
 
@@ -84,7 +85,11 @@ export interface ServerToClientEvents {
   server_shutdown(payload: { message: string; reconnect: true }): void;
 }
 
-export type InterServerEvents = Record<string, never>;
+/** Between nodes of a cluster (through the adapter), never from clients. */
+export interface InterServerEvents {
+  /** Drop cached send contexts; the sender waits for every node's acknowledgement. */
+  participation_invalidate(invalidation: Invalidation, done: () => void): void;
+}
 
 export interface SocketData {
   actor: Actor;

@@ -10,10 +10,12 @@ import type { Logger } from '../lib/logger';
 import type { Metrics } from '../lib/metrics';
 import { isOriginAllowed } from '../lib/origins';
 import { attachBroadcaster } from './broadcaster';
+import { shareInvalidations } from './cluster-invalidation';
 import type { RealtimeContext } from './context';
 import { registerConversationHandlers } from './handlers/conversation.handlers';
 import { registerMessageHandlers } from './handlers/message.handlers';
 import { registerTypingHandlers } from './handlers/typing.handlers';
+import { RecoveryAdapter } from './recovery-adapter';
 import { handshakeAuth } from './handshake-auth';
 import { userRoom } from './rooms';
 import type { ChatServer } from './socket-types';
@@ -29,6 +31,8 @@ export interface RealtimeDeps {
   loadActor?: (userId: string) => Promise<Actor | null>;
   /** A cluster adapter (Redis) for several nodes; the in-memory one when absent. */
   adapter?: ServerOptions['adapter'];
+  /** With a cluster adapter: false while this node may miss other nodes' messages. */
+  clusterReliable?: () => boolean;
   lifecycle?: Lifecycle;
   metrics?: Metrics;
   /** Browser origins allowed to open a socket; default any. */
@@ -71,7 +75,8 @@ export function createRealtime(http: HttpServer, deps: RealtimeDeps): Realtime {
         isOriginAllowed(req.headers.origin, corsOrigins),
       );
     },
-    ...(deps.adapter ? { adapter: deps.adapter } : {}),
+    // One node: our buffer for recovery (recovery-adapter.ts); several: the cluster's.
+    adapter: deps.adapter ?? RecoveryAdapter,
   });
   const { chat, logger } = deps;
   const socketsOf = async (userId: string) => (await io.in(userRoom(userId)).fetchSockets()).length;
@@ -82,6 +87,9 @@ export function createRealtime(http: HttpServer, deps: RealtimeDeps): Realtime {
     }),
   );
   const detach = attachBroadcaster(io, chat.events);
+  if (deps.adapter) {
+    shareInvalidations(io, chat.participation, deps.clusterReliable ?? (() => true), logger);
+  }
 
   io.on('connection', (socket) => {
     const actor = socket.data.actor;

@@ -13,6 +13,8 @@ export interface ScaleOut {
   adapter: ReturnType<typeof createAdapter>;
   redis: Redis;
   ping(): Promise<boolean>;
+  /** False while the Redis connection is down (messages from other nodes may be missed). */
+  connected(): boolean;
   close(): Promise<void>;
 }
 
@@ -46,6 +48,7 @@ export async function connectScaleOut(
         return false;
       }
     },
+    connected: () => redis.status === 'ready',
     async close() {
       redis.disconnect();
     },

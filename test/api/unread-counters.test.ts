@@ -5,6 +5,8 @@ import type { ConversationView } from '../../src/chat/types';
 import { createUsers, type TestUser } from '../factories';
 import { client, conversationOf, dataOf, messagesOf } from '../helpers/api';
 import { buildTestApp } from '../helpers/app';
+import { recordLastMessage } from '../../src/chat/message-writes';
+import type { MessageRecord } from '../../src/chat/presenters';
 
 type App = ReturnType<typeof buildTestApp>['app'];
 
@@ -126,8 +128,46 @@ describe('unread counters', () => {
 
     await send(app, alice, conversationId);
 
-    expect((await counterOf(bob, conversationId)).valid).toBe(false);
+    // The counter itself missed the lost send; recorded_count shows that one is missing.
+    expect(await counterOf(bob, conversationId)).toEqual({ count: 2, valid: true });
+    const stored = await Conversation.findById(conversationId).lean();
+    expect({ last_seq: stored?.last_seq, recorded_count: stored?.recorded_count }).toEqual({
+      last_seq: 3,
+      recorded_count: 2,
+    });
     expect(await listed(app, bob, conversationId)).toBe(3);
+  });
+
+  it('records sends that complete out of order exactly: newest last_message, every message counted once', async () => {
+    const { app } = buildTestApp();
+    const [alice, bob] = await createUsers(2);
+    const conversationId = await conversationOf3(app, [alice, bob]);
+    const stored = await Conversation.findById(conversationId).lean();
+    if (!stored) throw new Error('no conversation');
+    const message = (seq: number): MessageRecord & { _id: Types.ObjectId } => ({
+      _id: new Types.ObjectId(),
+      conversation_id: stored._id,
+      sender_id: new Types.ObjectId(alice.id),
+      text: `message ${seq}`,
+      seq,
+      is_read: false,
+      read_at: null,
+      status: 'sent',
+      deleted_at: null,
+      sent_at: new Date(Date.now() + seq),
+    });
+
+    // Seq 2's update lands before seq 1's (two sends racing on different nodes).
+    await recordLastMessage(stored, message(2));
+    await recordLastMessage(stored, message(1));
+
+    const after = await Conversation.findById(conversationId).lean();
+    expect(after?.last_seq).toBe(2);
+    expect(after?.last_message?.seq).toBe(2);
+    expect(after?.last_message?.text).toBe('message 2');
+    expect(after?.recorded_count).toBe(2);
+    expect(await counterOf(bob, conversationId)).toEqual({ count: 2, valid: true });
+    expect(await counterOf(alice, conversationId)).toEqual({ count: 0, valid: true });
   });
 
   it('stops trusting the counters on a deletion, and leaves the deleted message out', async () => {

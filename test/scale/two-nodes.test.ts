@@ -150,6 +150,41 @@ describeWithRedis('two nodes over Redis', () => {
     expect(bMessages).toHaveLength(0);
   });
 
+  it('refuses a send on node A once a removal or a block on node B is answered (no stale cache)', async () => {
+    const sendOnA = (text: string) =>
+      request(nodeA.url)
+        .post(`/api/chat/conversations/${conv}/messages`)
+        .set('Authorization', `Bearer ${b.token}`)
+        .send({ text });
+    await sendOnA('warms node A up').expect(201);
+
+    await request(nodeB.url)
+      .post(`/api/chat/blocks/${b.id}`)
+      .set('Authorization', `Bearer ${a.token}`)
+      .expect(201);
+    const blocked = await sendOnA('after the block');
+    expect(blocked.status).toBe(403);
+    expect(blocked.body).toMatchObject({ success: false });
+
+    await request(nodeB.url)
+      .delete(`/api/chat/blocks/${b.id}`)
+      .set('Authorization', `Bearer ${a.token}`)
+      .expect(200);
+    await sendOnA('unblocked').expect(201);
+
+    await request(nodeB.url)
+      .delete(`/api/chat/conversations/${conv}/participants/${b.id}`)
+      .set('Authorization', `Bearer ${a.token}`)
+      .expect(200);
+    const removed = await sendOnA('after the removal');
+    expect(removed.status).toBe(404);
+
+    const texts = (await Message.find({ conversation_id: conv }).sort({ seq: 1 }).lean()).map(
+      (m) => m.text,
+    );
+    expect(texts).toEqual(['warms node A up', 'unblocked']);
+  });
+
   it('keeps seq gapless when both nodes take sends for one conversation at once', async () => {
     const sends = Array.from({ length: 20 }, (_, i) =>
       request(i % 2 ? nodeA.url : nodeB.url)

@@ -1,0 +1,43 @@
+import type { Invalidation, ParticipationCache } from '../chat/participation-cache';
+import { isObjectIdString } from '../chat/ids';
+import type { Logger } from '../lib/logger';
+import type { ChatServer } from './socket-types';
+
+/**
+ * Cluster mode: the participation cache's invalidations travel through the
+ * Socket.IO adapter (Redis) to every other node, and a change is answered only
+ * once they have all applied it (serverSideEmitWithAck).
+ */
+export function shareInvalidations(
+  io: ChatServer,
+  cache: ParticipationCache,
+  clusterReliable: () => boolean,
+  logger: Logger,
+): void {
+  io.on('participation_invalidate', (invalidation, done) => {
+    if (isInvalidation(invalidation)) cache.apply(invalidation);
+    else cache.clear();
+    done();
+  });
+  cache.connect(
+    {
+      broadcast: async (invalidation) => {
+        await io.serverSideEmitWithAck('participation_invalidate', invalidation);
+      },
+      reliable: clusterReliable,
+    },
+    (err) =>
+      logger.warn(
+        { err: { message: err instanceof Error ? err.message : String(err) } },
+        'a node did not confirm a cache invalidation; its entry expires with the TTL',
+      ),
+  );
+}
+
+/** Another node sent it, but through Redis: anything unexpected clears everything. */
+function isInvalidation(value: unknown): value is Invalidation {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as Record<string, unknown>;
+  if ('conversationId' in v) return isObjectIdString(v.conversationId);
+  return Array.isArray(v.userIds) && v.userIds.length === 2 && v.userIds.every(isObjectIdString);
+}
