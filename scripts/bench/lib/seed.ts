@@ -124,10 +124,12 @@ export function conversationDoc(
     blocks: [],
     last_seq: last?.seq ?? 0,
     deleted_count: 0,
+    // Every send recorded, as the service leaves it: the counters are trusted.
+    recorded_count: last?.seq ?? 0,
     last_message: last
       ? {
-          message_id: last._id,
           seq: last.seq,
+          message_id: last._id,
           text: last.text,
           sender_id: last.sender_id,
           sent_at: last.sent_at,
