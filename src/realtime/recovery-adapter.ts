@@ -10,6 +10,11 @@ import {
 /** Events a recovering socket gains nothing from: they describe a moment that has passed. */
 const NOT_REPLAYED = new Set(['user_typing', 'user_stop_typing', 'user_stopped_typing']);
 const PRUNE_INTERVAL_MS = 1000;
+/**
+ * Socket.IO reads a null session as "start afresh"; the adapter package's
+ * signature says Promise<Session>, so the one cast lives here.
+ */
+const NOT_RECOVERED = Promise.resolve(null as unknown as Session);
 /** The packet parsed by Socket.IO: an event's data is [name, ...args]. */
 interface BroadcastPacket {
   type: number;
@@ -52,7 +57,7 @@ export class RecoveryAdapter extends Adapter {
   private nextOffset = 0;
   private readonly timer: NodeJS.Timeout;
 
-  // The namespace type is Socket.IO's; the adapter package itself types it as any.
+  // Only the recovery window is read from the namespace's server options.
   constructor(nsp: {
     server: { opts: { connectionStateRecovery?: { maxDisconnectionDuration?: number } } };
   }) {
@@ -70,10 +75,10 @@ export class RecoveryAdapter extends Adapter {
 
   override restoreSession(pid: PrivateSessionId, offset: string): Promise<Session> {
     const session = this.sessions.get(pid);
-    if (!session) return Promise.resolve(null as unknown as Session);
+    if (!session) return NOT_RECOVERED;
     this.forgetSession(pid, session);
     if (session.disconnectedAt + this.windowMs < Date.now()) {
-      return Promise.resolve(null as unknown as Session);
+      return NOT_RECOVERED;
     }
     let index = -1;
     for (let i = this.packets.length - 1; i >= this.head; i--) {
@@ -83,7 +88,7 @@ export class RecoveryAdapter extends Adapter {
       }
     }
     // An unknown offset is older than the window: no recovery (the client resyncs).
-    if (index === -1) return Promise.resolve(null as unknown as Session);
+    if (index === -1) return NOT_RECOVERED;
     const missedPackets: unknown[][] = [];
     for (let i = index + 1; i < this.packets.length; i++) {
       const packet = this.packets[i];
@@ -95,8 +100,12 @@ export class RecoveryAdapter extends Adapter {
 
   override broadcast(packet: BroadcastPacket, opts: BroadcastOptions): void {
     const rooms = opts.rooms;
-    const connected = rooms.size === 0 || [...rooms].some((room) => this.rooms.has(room));
-    const waiting = [...rooms].some((room) => this.sessionRooms.has(room));
+    let connected = rooms.size === 0;
+    let waiting = false;
+    for (const room of rooms) {
+      connected ||= this.rooms.has(room);
+      waiting ||= this.sessionRooms.has(room);
+    }
     if (!connected && !waiting) return;
     const isStorableEvent =
       packet.type === 2 && // EVENT: acknowledgements cannot be replayed
