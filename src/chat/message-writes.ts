@@ -1,5 +1,6 @@
-import { Types } from 'mongoose';
+import { Types, type mongo } from 'mongoose';
 import { Conversation, Message } from '../../models';
+import { GroupCommit } from './group-commit';
 import { toLastMessageRecord, type MessageRecord } from './presenters';
 import { countersEnabled, type CountedConversation } from './unread-counters';
 
@@ -47,9 +48,45 @@ export function newMessageDocument(input: NewMessage): StoredMessage {
   };
 }
 
+/**
+ * Group commit (group-commit.ts) of the two writes of a send. One command of a
+ * kind in flight at a time: at a low rate that is every write on its own, and
+ * under load the writes that queue behind it leave as one command. Measured
+ * (npm run bench, send): server CPU per message at 3,000-4,700 msg/s fell from
+ * ~520 to ~200-265 µs, and the sustainable rate rose accordingly.
+ */
+const WRITES_IN_FLIGHT = 1;
+/** Bounds one command (and the wait of the writes at its end). */
+const MAX_BATCH = 256;
+
+const messageInserts = new GroupCommit<StoredMessage>({
+  writeOne: (doc) => Message.collection.insertOne(doc),
+  writeMany: (docs) => Message.collection.insertMany(docs, { ordered: false }),
+  maxInFlight: WRITES_IN_FLIGHT,
+  maxBatch: MAX_BATCH,
+});
+
+interface ConversationUpdate {
+  filter: { _id: Types.ObjectId };
+  update: mongo.UpdateFilter<mongo.Document>;
+  arrayFilters?: mongo.Document[];
+}
+
+const conversationUpdates = new GroupCommit<ConversationUpdate>({
+  writeOne: ({ filter, update, arrayFilters }) =>
+    Conversation.collection.updateOne(filter, update, arrayFilters ? { arrayFilters } : {}),
+  writeMany: (updates) =>
+    Conversation.collection.bulkWrite(
+      updates.map((updateOne) => ({ updateOne })),
+      { ordered: false },
+    ),
+  maxInFlight: WRITES_IN_FLIGHT,
+  maxBatch: MAX_BATCH,
+});
+
 /** Inserts the message: the commit point of a send (unique (conversation_id, seq)). */
-export async function insertMessage(doc: StoredMessage): Promise<void> {
-  await Message.collection.insertOne(doc);
+export function insertMessage(doc: StoredMessage): Promise<void> {
+  return messageInserts.write(doc);
 }
 
 /**
@@ -67,9 +104,9 @@ export async function recordLastMessage(
   message: MessageRecord,
 ): Promise<void> {
   const counted = countersEnabled(conversation);
-  await Conversation.collection.updateOne(
-    { _id: conversation._id },
-    {
+  await conversationUpdates.write({
+    filter: { _id: conversation._id },
+    update: {
       $max: {
         last_seq: message.seq,
         last_message: toLastMessageRecord(message),
@@ -80,7 +117,7 @@ export async function recordLastMessage(
       $set: { updated_at: new Date() },
       ...(counted ? { $inc: { 'members.$[other].unread_count': 1, recorded_count: 1 } } : {}),
     },
-    counted
+    ...(counted
       ? {
           arrayFilters: [
             {
@@ -89,6 +126,6 @@ export async function recordLastMessage(
             },
           ],
         }
-      : {},
-  );
+      : {}),
+  });
 }
