@@ -49,19 +49,19 @@ export function ensureEmulatorJars(): void {
 /**
  * How the emulator's JVM collects garbage. Its heap is the database: every stored
  * document lives as long as the run, and each request allocates short-lived
- * garbage. Measured on one core (npm run bench, send):
+ * garbage. Measured on one core (npm run bench, send, GC logs):
  * - the default Serial collector with its large young generation paused every
- *   query for 27-51 ms every few seconds, copying the retained documents between
+ *   query for 27-51 ms every few seconds, copying the stored documents between
  *   survivor spaces;
- * - ZGC paused for < 1 ms but slowed every update 3-6× once the heap held some
- *   100,000 documents (its barriers and concurrent marking share the one core),
- *   capping the send rate at ~1,400 msg/s;
- * - Serial with a small young generation and no survivor ageing (a retained
- *   document is copied once, straight to the old generation) pauses for 4-9 ms
- *   (rarely ~20) and does not slow the updates: ~4,700 msg/s.
+ * - ZGC paused for < 1 ms but, once the heap held ~100,000 documents, its
+ *   concurrent marking and barriers on the one core made every update 3-6× dearer
+ *   and capped the send rate near 1,400 msg/s;
+ * - Serial with a 4 MB young generation and no survivor ageing (a stored document
+ *   is copied once, straight to the old generation): young pauses of ~1 ms (p99
+ *   4 ms, max 13 ms) and full throughput (~4,700 msg/s). G1 paused up to 90 ms.
  * MONGO_EMULATOR_JAVA_OPTS replaces these (e.g. to add -Xlog:gc).
  */
-const EMULATOR_GC_OPTIONS = ['-XX:+UseSerialGC', '-Xmn16m', '-XX:MaxTenuringThreshold=0'];
+const EMULATOR_GC_OPTIONS = ['-XX:+UseSerialGC', '-Xmn4m', '-XX:MaxTenuringThreshold=0'];
 
 /** Starts the emulator on a free loopback port; resolves once it listens. */
 export async function startEmulator(): Promise<RunningDatabase> {

@@ -30,6 +30,15 @@ export async function openFreshDb(uri: string): Promise<SeedDb> {
   return { db, close: () => client.close() };
 }
 
+/** One collection of an existing database, for benchmarks that clean up between windows. */
+export async function openCollection(
+  uri: string,
+  name: string,
+): Promise<{ collection: ReturnType<Db['collection']>; close(): Promise<void> }> {
+  const client = await MongoClient.connect(uri);
+  return { collection: client.db().collection(name), close: () => client.close() };
+}
+
 export async function insertBatched(
   db: Db,
   collection: string,
