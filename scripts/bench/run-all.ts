@@ -15,6 +15,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import mongoose from 'mongoose';
 import { startEmulator } from '../../src/db/emulator';
 import { startLocalRedis, type LocalRedis } from '../lib/local-redis';
 import { runConversationList } from './conversation-list';
@@ -28,6 +29,7 @@ import { runMemory } from './memory';
 import { runSendDeliver } from './send-deliver';
 import { runTwoNodes } from './two-nodes';
 
+const { MongoClient } = mongoose.mongo;
 const ROOT = path.resolve(__dirname, '..', '..');
 const RESULTS = path.join(ROOT, 'bench-results');
 /** Hard bound of the whole run, whatever happens. */
@@ -75,6 +77,27 @@ function splitMongoUri(uri: string): { base: string; query: string } {
   return { base: match[1], query: match[2] ?? '' };
 }
 
+/**
+ * Drops the databases a benchmark used, so that the next one does not run on its
+ * leftovers. A real MongoDB would barely notice them; the emulator holds them on
+ * its JVM heap, where benchmark 4's 100,000 messages made benchmark 6's writes pay
+ * for collections of half a second. Its JVM is then asked to collect at once
+ * (jcmd), between benchmarks rather than during one.
+ */
+async function releaseDatabases(uris: string[], emulatorPid: number | undefined): Promise<void> {
+  for (const uri of uris) {
+    const client = await MongoClient.connect(uri);
+    try {
+      await client.db().dropDatabase();
+    } finally {
+      await client.close();
+    }
+  }
+  if (emulatorPid !== undefined) {
+    spawnSync('jcmd', [String(emulatorPid), 'GC.run'], { stdio: 'ignore', timeout: 30_000 });
+  }
+}
+
 async function main(): Promise<void> {
   const started = performance.now();
   const log = (line: string) => console.log(line);
@@ -100,22 +123,28 @@ async function main(): Promise<void> {
 
   let dbKind = 'MONGODB_URI';
   let mongoUri = process.env.MONGODB_URI;
+  let emulatorPid: number | undefined;
   if (!mongoUri) {
     const emulator = await startEmulator();
     cleanups.push(() => emulator.stop());
     mongoUri = emulator.uri;
     dbKind = emulator.kind;
+    emulatorPid = emulator.pid;
   }
   const { base, query } = splitMongoUri(mongoUri);
   log(`database: ${dbKind}`);
 
+  const usedDatabases = new Set<string>();
   let redis: Promise<LocalRedis | null> | undefined;
   const profileDir = path.join(RESULTS, 'profiles');
   const ctx: BenchContext = {
     root: ROOT,
     buildDir,
     logDir: path.join(RESULTS, 'logs'),
-    dbUri: (dbName) => `${base}/${dbName}${query}`,
+    dbUri: (dbName) => {
+      usedDatabases.add(dbName);
+      return `${base}/${dbName}${query}`;
+    },
     jwtSecret: newJwtSecret(),
     cpus,
     quick,
@@ -151,6 +180,11 @@ async function main(): Promise<void> {
         outcomes.push({ name, error: message, seconds: (performance.now() - t0) / 1000 });
       }
       log(`   (${name}: ${((performance.now() - t0) / 1000).toFixed(0)}s)`);
+      await releaseDatabases(
+        [...usedDatabases].map((db) => `${base}/${db}${query}`),
+        emulatorPid,
+      );
+      usedDatabases.clear();
     }
   } finally {
     await cleanup();

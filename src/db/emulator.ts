@@ -16,6 +16,8 @@ const JAR_DIR = path.join(PROJECT_ROOT, '.cache', 'mongo-emulator', 'lib');
 export interface RunningDatabase {
   uri: string;
   kind: string;
+  /** The emulator's process (the benchmarks ask its JVM to collect between runs). */
+  pid?: number;
   stop(): Promise<void>;
 }
 
@@ -106,6 +108,7 @@ export async function startEmulator(): Promise<RunningDatabase> {
   return {
     uri: `mongodb://127.0.0.1:${port}`,
     kind: 'mongo-java-server emulator (in-memory)',
+    pid: child.pid,
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();
