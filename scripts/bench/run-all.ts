@@ -183,7 +183,7 @@ async function main(): Promise<void> {
       await releaseDatabases(
         [...usedDatabases].map((db) => `${base}/${db}${query}`),
         emulatorPid,
-      );
+      ).catch((err: unknown) => log(`warning: could not drop ${name}'s databases: ${String(err)}`));
       usedDatabases.clear();
     }
   } finally {
