@@ -52,8 +52,8 @@ export function newMessageDocument(input: NewMessage): StoredMessage {
  * Group commit (group-commit.ts) of the two writes of a send. One command of a
  * kind in flight at a time: at a low rate that is every write on its own, and
  * under load the writes that queue behind it leave as one command. Measured
- * (npm run bench, send): server CPU per message at 3,000-4,700 msg/s fell from
- * ~520 to ~200-265 µs, and the sustainable rate rose accordingly.
+ * (npm run bench, send): server CPU per message at 3,400-4,700 msg/s fell from
+ * ~520 to 180-250 µs, the floor relay's own level.
  */
 const WRITES_IN_FLIGHT = 1;
 /** Bounds one command (and the wait of the writes at its end). */
