@@ -16,4 +16,6 @@ COPY --from=build /app/dist ./dist
 COPY package.json ./
 USER node
 EXPOSE 3000
-CMD ["node", "dist/src/index.js"]
+# The GC flags depend on the CPUs the container gets (src/lib/gc-threads.ts); exec keeps
+# node as PID 1 so it receives SIGTERM directly.
+CMD ["sh", "-c", "exec node $(node dist/src/gc-flags.js) dist/src/index.js"]

@@ -31,7 +31,12 @@ export interface Config {
   reauthGraceMs: number;
   /** How long a send trusts a cached conversation without an invalidation; 0 = no cache. */
   participationCacheTtlMs: number;
+  /** Where V8 collects garbage (lib/gc-threads.ts); applied before the rest of the service loads. */
+  gcThreads: GcThreadsMode;
 }
+
+/** `auto`: main-thread GC when one CPU is available; `main`: always; `default`: V8's own choice. */
+export type GcThreadsMode = 'auto' | 'main' | 'default';
 
 export interface RateLimitConfig {
   sendPerSecond: number;
@@ -91,6 +96,11 @@ function origins(raw: string | undefined, nodeEnv: string): string[] {
     }
   }
   return list;
+}
+
+/** GC_THREADS, read on its own as well: index.ts applies it before anything else loads. */
+export function gcThreadsModeFrom(env: Env = process.env): GcThreadsMode {
+  return oneOf(env, 'GC_THREADS', ['auto', 'main', 'default'] as const, 'auto');
 }
 
 export function loadConfig(env: Env = process.env): Config {
@@ -157,5 +167,6 @@ export function loadConfig(env: Env = process.env): Config {
       0,
       600000,
     ),
+    gcThreads: gcThreadsModeFrom(env),
   };
 }

@@ -1,4 +1,5 @@
 import { ConfigError, loadConfig } from './config';
+import { gcRunsOnMainThread } from './lib/gc-threads';
 import { createLogger } from './lib/logger';
 import { startServer } from './server';
 
@@ -15,6 +16,7 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = createLogger(config.logLevel);
+  logger.info({ gcOnMainThread: gcRunsOnMainThread() }, 'garbage collection threads');
   process.on('unhandledRejection', (reason) =>
     logger.error({ err: reason }, 'unhandled promise rejection'),
   );

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { encodeRooms, PacketLog } from './packet-log';
 import {
   Adapter,
   type BroadcastOptions,
@@ -22,15 +23,6 @@ interface BroadcastPacket {
   data: unknown[];
 }
 
-interface StoredPacket {
-  id: string;
-  rooms: Room[];
-  except: Room[];
-  /** The packet's data as JSON: one flat string per packet is far cheaper to keep than its object graph. */
-  json: string;
-  emittedAt: number;
-}
-
 type PersistedSession = Omit<Session, 'missedPackets'> & { disconnectedAt: number };
 
 /**
@@ -40,21 +32,20 @@ type PersistedSession = Omit<Session, 'missedPackets'> & { disconnectedAt: numbe
  * fraction of the cost under load, which `npm run bench` measured: the stock
  * adapter keeps every packet's object graph for up to 90 s (it prunes once a
  * minute), so at a few thousand messages per second the heap grew by hundreds of
- * MB and garbage collection dominated. Here packets are kept as JSON strings,
- * pruned every second, and only when someone could ever receive them: a room with
- * no connected member and no member waiting to recover (a dialect nobody uses, say)
- * stores nothing; nor do typing events.
+ * MB and garbage collection dominated. Here packets are kept as JSON outside the
+ * heap (packet-log.ts), pruned every second, and only when someone could ever
+ * receive them: a room with no connected member and no member waiting to recover
+ * (a dialect nobody uses, say) stores nothing; nor do typing events.
+ *
+ * An offset is this process's random prefix and the packet's seq in base 36.
  */
 export class RecoveryAdapter extends Adapter {
   private readonly windowMs: number;
   private readonly sessions = new Map<PrivateSessionId, PersistedSession>();
   /** How many persisted sessions hold each room: packets to these rooms are kept. */
   private readonly sessionRooms = new Map<Room, number>();
-  private packets: StoredPacket[] = [];
-  /** Packets before this index have expired (dropped in chunks, not one splice per packet). */
-  private head = 0;
+  private readonly log = new PacketLog();
   private readonly offsetPrefix = randomBytes(4).toString('hex');
-  private nextOffset = 0;
   private readonly timer: NodeJS.Timeout;
 
   // Only the recovery window is read from the namespace's server options.
@@ -80,20 +71,12 @@ export class RecoveryAdapter extends Adapter {
     if (session.disconnectedAt + this.windowMs < Date.now()) {
       return NOT_RECOVERED;
     }
-    let index = -1;
-    for (let i = this.packets.length - 1; i >= this.head; i--) {
-      if (this.packets[i].id === offset) {
-        index = i;
-        break;
-      }
-    }
+    const seq = this.seqOf(offset);
     // An unknown offset is older than the window: no recovery (the client resyncs).
-    if (index === -1) return NOT_RECOVERED;
-    const missedPackets: unknown[][] = [];
-    for (let i = index + 1; i < this.packets.length; i++) {
-      const packet = this.packets[i];
-      if (reaches(packet, session.rooms)) missedPackets.push(JSON.parse(packet.json) as unknown[]);
-    }
+    if (seq === null || !this.log.holds(seq)) return NOT_RECOVERED;
+    const missedPackets = this.log
+      .jsonAfter(seq, encodeRooms(session.rooms))
+      .map((json) => JSON.parse(json) as unknown[]);
     const { sid, pid: restoredPid, rooms, data } = session;
     return Promise.resolve({ sid, pid: restoredPid, rooms, data, missedPackets });
   }
@@ -112,18 +95,7 @@ export class RecoveryAdapter extends Adapter {
       packet.id === undefined &&
       opts.flags?.volatile === undefined &&
       !NOT_REPLAYED.has(String(packet.data[0]));
-    if (isStorableEvent) {
-      const id = `${this.offsetPrefix}${(this.nextOffset++).toString(36)}`;
-      // The offset travels as the last argument, as with Socket.IO's own adapter.
-      packet.data.push(id);
-      this.packets.push({
-        id,
-        rooms: [...rooms],
-        except: [...(opts.except ?? [])],
-        json: JSON.stringify(packet.data),
-        emittedAt: Date.now(),
-      });
-    }
+    if (isStorableEvent) this.store(packet, opts);
     if (connected) super.broadcast(packet, opts);
   }
 
@@ -131,18 +103,37 @@ export class RecoveryAdapter extends Adapter {
     clearInterval(this.timer);
   }
 
+  /** Appends the packet to the log; its offset travels as the last argument, as with Socket.IO's own adapter. */
+  private store(packet: BroadcastPacket, opts: BroadcastOptions): void {
+    const rooms = opts.rooms;
+    const except = opts.except ?? [];
+    // The offset is the seq the log is about to give; written before encoding so the
+    // stored copy carries it too.
+    const seq = this.log.nextSeqToAppend;
+    packet.data.push(`${this.offsetPrefix}${seq.toString(36)}`);
+    try {
+      this.log.append(rooms, except, JSON.stringify(packet.data), Date.now());
+    } catch (err) {
+      // Not storable (a room name beyond the log's limits): sent live, not recoverable.
+      packet.data.pop();
+      if (!(err instanceof RangeError)) throw err;
+    }
+  }
+
+  /** The seq an offset names, if it is one of this process's offsets. */
+  private seqOf(offset: unknown): number | null {
+    if (typeof offset !== 'string' || !offset.startsWith(this.offsetPrefix)) return null;
+    const digits = offset.slice(this.offsetPrefix.length);
+    if (!/^[0-9a-z]{1,11}$/.test(digits)) return null;
+    return parseInt(digits, 36);
+  }
+
   private prune(): void {
     const threshold = Date.now() - this.windowMs;
     for (const [pid, session] of this.sessions) {
       if (session.disconnectedAt < threshold) this.forgetSession(pid, session);
     }
-    while (this.head < this.packets.length && this.packets[this.head].emittedAt < threshold) {
-      this.head++;
-    }
-    if (this.head > 1024 && this.head * 2 > this.packets.length) {
-      this.packets = this.packets.slice(this.head);
-      this.head = 0;
-    }
+    this.log.dropOlderThan(threshold);
   }
 
   private forgetSession(pid: PrivateSessionId, session: PersistedSession): void {
@@ -153,10 +144,4 @@ export class RecoveryAdapter extends Adapter {
       else this.sessionRooms.delete(room);
     }
   }
-}
-
-/** Whether a stored packet was addressed to a socket in `rooms` (Socket.IO's rule). */
-function reaches(packet: StoredPacket, rooms: Room[]): boolean {
-  const included = packet.rooms.length === 0 || rooms.some((room) => packet.rooms.includes(room));
-  return included && !rooms.some((room) => packet.except.includes(room));
 }

@@ -180,36 +180,72 @@ describe('delivery guarantees over sockets and REST', () => {
     expect(new Set(liveIds).size).toBe(liveIds.length); // no socket delivered a message twice
   });
 
-  it('recovers rooms and missed room broadcasts after a brief network drop (connection state recovery)', async () => {
+  /**
+   * A recipient joined to the conversation that has seen one broadcast (recovery
+   * resumes from the last one a client saw), and a way to drop its transport
+   * while the sender sends, resolving once the client has reconnected by itself.
+   */
+  async function recipientAfterOneMessage() {
     const { b, conv, sa } = await trio(suite);
     const sb: ClientSocket = connect(suite.server.url, {
       auth: { token: b.token },
       transports: ['websocket'],
       reconnectionDelay: 50,
     });
-    try {
-      await new Promise<void>((resolve) => sb.once('connect', () => resolve()));
-      await joinHorseTrust(sb, conv);
-      const received: string[] = [];
-      sb.on('new_message', (m) => received.push((m as MessageView).text));
-      // Recovery resumes from the last broadcast the client saw, so it needs one first.
-      await emitAck(sa, 'send_message', { conversation_id: conv, text: 'before the drop' });
-      await waitFor(() => received.length === 1);
-
+    await new Promise<void>((resolve) => sb.once('connect', () => resolve()));
+    await joinHorseTrust(sb, conv);
+    const received: string[] = [];
+    sb.on('new_message', (m) => received.push((m as MessageView).text));
+    const send = (text: string) => emitAck(sa, 'send_message', { conversation_id: conv, text });
+    await send('before the drop');
+    await waitFor(() => received.length === 1);
+    const dropWhileSending = async (text: string) => {
       const reconnected = new Promise<void>((resolve) => sb.once('connect', () => resolve()));
       sb.io.engine.close(); // the transport drops; the client reconnects by itself
-      await emitAck(sa, 'send_message', {
-        conversation_id: conv,
-        text: 'sent while you were away',
-      });
+      await send(text);
       await reconnected;
+    };
+    return { sb, conv, received, send, dropWhileSending };
+  }
+
+  it('recovers rooms and missed room broadcasts after a brief network drop (connection state recovery)', async () => {
+    const { sb, received, send, dropWhileSending } = await recipientAfterOneMessage();
+    try {
+      await dropWhileSending('sent while you were away');
       expect(sb.recovered).toBe(true);
       await waitFor(() => received.length === 2);
 
       // Still in the room without re-joining.
-      await emitAck(sa, 'send_message', { conversation_id: conv, text: 'and after' });
+      await send('and after');
       await waitFor(() => received.length === 3);
       expect(received).toEqual(['before the drop', 'sent while you were away', 'and after']);
+    } finally {
+      sb.close();
+    }
+  });
+
+  // Offsets are the server's 8-hex-digit prefix and a base-36 packet number (recovery-adapter.ts).
+  it.each([
+    ['an offset this server never gave', () => 'forged-offset'],
+    ['an offset beyond the newest packet', (real: string) => `${real.slice(0, 8)}zzzz`],
+    ['an offset with an unsafe packet number', (real: string) => `${real.slice(0, 8)}zzzzzzzzzzz`],
+    ['a non-string offset', () => ({ $gt: '' })],
+  ])('starts afresh, replaying nothing, when a reconnecting client sends %s', async (_, forge) => {
+    const { sb, conv, received, send, dropWhileSending } = await recipientAfterOneMessage();
+    try {
+      // What the client presents on reconnection (socket.io-client keeps it here).
+      const client = sb as unknown as { _lastOffset: unknown };
+      expect(typeof client._lastOffset).toBe('string');
+      client._lastOffset = forge(client._lastOffset as string);
+      await dropWhileSending('sent while away');
+      expect(sb.recovered).toBe(false);
+
+      // Not recovered: no rooms restored, so nothing arrives until the client re-joins.
+      await send('not in the room');
+      await joinHorseTrust(sb, conv);
+      await send('after re-joining');
+      await waitFor(() => received.length === 2);
+      expect(received).toEqual(['before the drop', 'after re-joining']);
     } finally {
       sb.close();
     }

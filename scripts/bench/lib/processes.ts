@@ -1,6 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { gcThreadsModeFrom } from '../../../src/config';
+import { gcNodeFlags } from '../../../src/lib/gc-threads';
 import { pinnedCommand } from './cpus';
 import { freePort } from '../../lib/free-port';
 export { freePort };
@@ -52,13 +55,20 @@ function waitForExit(child: ChildProcess, ms: number): Promise<boolean> {
   });
 }
 
-/** Starts `node <script>` on a free port (PORT env), logs to <logDir>/<name>.log. */
+/**
+ * Starts `node <script>` on a free port (PORT env), logs to <logDir>/<name>.log.
+ * Every server, product or reference, gets the GC flags `npm start` would choose
+ * for the CPUs it runs on (src/lib/gc-threads.ts: main-thread GC on one core),
+ * so both arms of a comparison run on the same runtime settings.
+ */
 export async function startServer(spec: ServerSpec): Promise<ServerProcess> {
   const port = await freePort();
   mkdirSync(spec.logDir, { recursive: true });
   const logFile = path.join(spec.logDir, `${spec.name}.log`);
   const log = createWriteStream(logFile);
+  const cpus = spec.cpu === null ? os.availableParallelism() : 1;
   const { command, args } = pinnedCommand(spec.cpu, process.execPath, [
+    ...gcNodeFlags(gcThreadsModeFrom(), cpus),
     ...(spec.nodeArgs ?? []),
     spec.script,
   ]);
