@@ -4,7 +4,7 @@
  * (in-memory adapter) on the same database, interleaved.
  */
 import { startProduct, type BenchContext } from './lib/context';
-import { connectProductArm, seedPairs } from './lib/pairs';
+import { connectProductArm, seedPairs, splitPairs } from './lib/pairs';
 import type { BenchOutcome } from './lib/report';
 import { attachRecipients, windowDetails } from './lib/send-load';
 import { closeAll, type BenchSocket } from './lib/sockets';
@@ -15,7 +15,13 @@ const DB = 'bench_nodes';
 export async function runTwoNodes(ctx: BenchContext): Promise<BenchOutcome> {
   const redisUrl = await ctx.redisUrl();
   if (!redisUrl) throw new Error('no Redis: install redis-server or set REDIS_URL');
-  const seed = await seedPairs(ctx, DB, PAIRS);
+  // Each arm gets its own users and conversations. Shared ones made each arm's first
+  // send per conversation after a switch collide on the seq index (the other
+  // deployment's sends had moved last_seq past its cached hint) and fall back to a
+  // newest-seq query, which on the emulator scans every stored message: p99 grew to
+  // hundreds of ms, round after round, in both arms. Benchmark 1 does the same (the
+  // floor relay has its own conversation ids).
+  const [twoSeed, oneSeed] = splitPairs(await seedPairs(ctx, DB, PAIRS * 2), 2);
   const single = await startProduct(ctx, 'product-single', DB);
   const nodeA = await startProduct(ctx, 'product-node-a', DB, { REDIS_URL: redisUrl });
   const nodeB = await startProduct(ctx, 'product-node-b', DB, { REDIS_URL: redisUrl });
@@ -25,14 +31,14 @@ export async function runTwoNodes(ctx: BenchContext): Promise<BenchOutcome> {
       ctx,
       'single node',
       { sender: single.url, recipient: single.url },
-      seed,
+      oneSeed,
       [single.pid],
     );
     const two = await connectProductArm(
       ctx,
       'two nodes',
       { sender: nodeA.url, recipient: nodeB.url },
-      seed,
+      twoSeed,
       [nodeA.pid, nodeB.pid],
     );
     sockets.push(...one.sockets, ...two.sockets);

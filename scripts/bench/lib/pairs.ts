@@ -25,6 +25,16 @@ export async function seedPairs(ctx: BenchContext, dbName: string, n: number): P
   }
 }
 
+/** Consecutive slices of `parts` pairs each: disjoint users and conversations per arm. */
+export function splitPairs(seed: PairSeed, parts: number): PairSeed[] {
+  const size = Math.floor(seed.senders.length / parts);
+  return Array.from({ length: parts }, (_, i) => ({
+    senders: seed.senders.slice(i * size, (i + 1) * size),
+    recipients: seed.recipients.slice(i * size, (i + 1) * size),
+    conversations: seed.conversations.slice(i * size, (i + 1) * size),
+  }));
+}
+
 export interface ConnectedArm {
   arm: SendArm;
   sockets: BenchSocket[];
