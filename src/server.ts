@@ -16,7 +16,6 @@ import { clearEmbeddedUri, publishEmbeddedUri } from './db/embedded-uri-file';
 import { createTokenVerifier } from './lib/jwt';
 import type { Logger } from './lib/logger';
 import { createRealtime, type Realtime } from './realtime';
-import { connectScaleOut } from './realtime/redis-adapter';
 import { Lifecycle } from './lib/lifecycle';
 import { createMetrics } from './lib/metrics';
 import mongoose from 'mongoose';
@@ -70,8 +69,12 @@ export async function startServer(
     );
   }
 
+  // Loaded only when used: a single node keeps ioredis and the adapter (~2 MB of
+  // heap that every full collection would mark) out of its process.
   const scaleOut = config.redisUrl
-    ? await connectScaleOut(config.redisUrl, { streamMaxLen: config.redisStreamMaxLen }, logger)
+    ? await (
+        await import('./realtime/redis-adapter')
+      ).connectScaleOut(config.redisUrl, { streamMaxLen: config.redisStreamMaxLen }, logger)
     : undefined;
   logger.info(
     scaleOut
