@@ -31,7 +31,7 @@ export interface Config {
   reauthGraceMs: number;
   /** How long a send trusts a cached conversation without an invalidation; 0 = no cache. */
   participationCacheTtlMs: number;
-  /** Where V8 collects garbage (lib/gc-threads.ts); applied before the rest of the service loads. */
+  /** Where V8 collects garbage (lib/gc-threads.ts): a start-up flag, chosen by gc-flags.ts. */
   gcThreads: GcThreadsMode;
 }
 
@@ -98,7 +98,7 @@ function origins(raw: string | undefined, nodeEnv: string): string[] {
   return list;
 }
 
-/** GC_THREADS, read on its own as well: index.ts applies it before anything else loads. */
+/** GC_THREADS, also read on its own by gc-flags.ts, which picks the node flags before start-up. */
 export function gcThreadsModeFrom(env: Env = process.env): GcThreadsMode {
   return oneOf(env, 'GC_THREADS', ['auto', 'main', 'default'] as const, 'auto');
 }

@@ -70,17 +70,17 @@ export class PacketLog {
     const size = HEADER_BYTES + roomBytes + jsonBytes;
     const chunk = this.chunkWithRoom(size);
     const { buf } = chunk;
-    let at0 = chunk.used;
-    buf.writeUInt16LE(roomBytes, at0);
-    buf.writeUInt32LE(jsonBytes, at0 + 2);
-    at0 += HEADER_BYTES;
+    let offset = chunk.used;
+    buf.writeUInt16LE(roomBytes, offset);
+    buf.writeUInt32LE(jsonBytes, offset + 2);
+    offset += HEADER_BYTES;
     for (const [kind, name] of roomList) {
-      const length = buf.write(name, at0 + ROOM_ENTRY_BYTES, 'utf8');
-      buf.writeUInt8(kind, at0);
-      buf.writeUInt16LE(length, at0 + 1);
-      at0 += ROOM_ENTRY_BYTES + length;
+      const length = buf.write(name, offset + ROOM_ENTRY_BYTES, 'utf8');
+      buf.writeUInt8(kind, offset);
+      buf.writeUInt16LE(length, offset + 1);
+      offset += ROOM_ENTRY_BYTES + length;
     }
-    buf.write(json, at0, 'utf8');
+    buf.write(json, offset, 'utf8');
     chunk.starts.push(chunk.used);
     chunk.used += size;
     chunk.newestAt = at;
@@ -130,7 +130,7 @@ export class PacketLog {
     }
   }
 
-  /** Bytes of packet data held (for tests and metrics). */
+  /** Bytes of packet data held (for tests). */
   get heldBytes(): number {
     return this.chunks.reduce((sum, chunk) => sum + chunk.used, 0);
   }
