@@ -195,8 +195,9 @@ export function createMessageService(
         { _id: conversation._id },
         { $inc: { deleted_count: 1 }, $set: { 'members.$[].unread_valid': false } },
       );
-      // Sends condition their counter update on deleted_count: none may use the old one.
-      await participation.invalidate({ conversationId });
+      // No cache invalidation: a send's counter update is unconditional (it adds to
+      // counters this update has just marked untrusted), so a cached deleted_count
+      // that is one behind changes nothing.
       const { result, deletedAt } = await clock.stamp(async (at) => ({
         result: await Message.updateOne(
           { _id: message._id, deleted_at: null },

@@ -6,12 +6,12 @@ import { sameId } from './ids';
 
 /**
  * What a send needs to know about its conversation before the insert: who takes
- * part, who blocked whom, where seq stands, and the deletion count the unread
- * counters are conditioned on. Cached per conversation so that a send costs one
+ * part, who blocked whom, where seq stands, and whether it keeps unread counters
+ * (deleted_count present). Cached per conversation so that a send costs one
  * database round trip before delivery (the insert) instead of two.
  *
  * Staleness is bounded by invalidation, not by hope:
- * - every change to participants, blocks or deleted_count invalidates the entry on
+ * - every change to participants or blocks invalidates the entry on
  *   this node synchronously and, through `transport`, on every other node before
  *   the change is answered (a send that checked before that is concurrent with the
  *   change, exactly as with an uncached read);
