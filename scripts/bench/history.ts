@@ -25,6 +25,12 @@ const LIMIT = 30;
 /** Deep page: seqs 1001..1030 of 100,000. */
 const DEEP_PAGE = (TOTAL - 1000) / LIMIT;
 const DEEP_BEFORE = 1000 + LIMIT + 1;
+/**
+ * Interleaved rounds per target. One 3-second window moved by ±15% with the shared
+ * machine (two windows of the same query in one round differed that much); the
+ * figures are medians over the rounds.
+ */
+const ROUNDS = 3;
 
 async function seedConversation(
   ctx: BenchContext,
@@ -123,7 +129,7 @@ export async function runHistory(ctx: BenchContext): Promise<BenchOutcome> {
     const load = { concurrency: 4, maxRequests: 20_000 };
     for (const t of targets) await closedLoop(t, { ...load, durationMs: ctx.quick ? 300 : 1000 });
     const windows = new Map<string, HttpWindow[]>(targets.map((t) => [t.name, []]));
-    for (let round = 0; round < 2; round++) {
+    for (let round = 0; round < ROUNDS; round++) {
       for (const t of targets) {
         const w = await closedLoop(t, { ...load, durationMs: windowMs });
         ctx.log(
