@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError, loadConfig } from '../../src/config';
 import { gcNodeFlags, gcRunsOnMainThread, MAIN_THREAD_GC_FLAG } from '../../src/lib/gc-threads';
@@ -45,6 +46,22 @@ describe('GC_THREADS: where V8 collects garbage', () => {
     const bad = startFlags({ GC_THREADS: 'parallel' });
     expect(bad.status).toBe(0);
     expect(bad.stdout).toBe('');
+  });
+
+  it('starts the server in place of the shell, so a SIGTERM to `npm start` reaches it', () => {
+    const scripts = (
+      JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
+        scripts: Record<string, string>;
+      }
+    ).scripts;
+    // The start script as npm runs it (sh -c), the server swapped for one that prints its pid.
+    const script = scripts.start
+      .replace('$(node dist/src/gc-flags.js)', '')
+      .replace('dist/src/index.js', '-e "console.log(process.pid)"');
+    expect(script).not.toBe(scripts.start);
+    const run = spawnSync('sh', ['-c', script], { cwd: ROOT, encoding: 'utf8' });
+    expect(run.status).toBe(0);
+    expect(Number(run.stdout.trim())).toBe(run.pid);
   });
 
   (hasTaskset ? it : it.skip)('sees one CPU when the process is pinned to one (auto)', () => {
