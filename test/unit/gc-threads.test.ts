@@ -6,7 +6,7 @@ import { gcNodeFlags, gcRunsOnMainThread, MAIN_THREAD_GC_FLAG } from '../../src/
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
-/** What the start command asks for: `node $(node dist/src/gc-flags.js) dist/src/index.js`. */
+/** What the start command asks for: `exec node $(node dist/src/gc-flags.js) dist/src/index.js`. */
 function startFlags(env: Record<string, string>, pinToOneCpu = false) {
   const node = [process.execPath, '--import', 'tsx', path.join(ROOT, 'src', 'gc-flags.ts')];
   const [command, ...args] = pinToOneCpu ? ['taskset', '-c', '0', ...node] : node;
