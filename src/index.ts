@@ -16,7 +16,12 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = createLogger(config.logLevel);
-  logger.info({ gcOnMainThread: gcRunsOnMainThread() }, 'garbage collection threads');
+  // The mode is applied by the start command (gc-flags.ts), not here: both are logged
+  // so that a start that bypassed it (plain `node dist/src/index.js`) shows.
+  logger.info(
+    { gcThreads: config.gcThreads, gcOnMainThread: gcRunsOnMainThread() },
+    'garbage collection threads',
+  );
   process.on('unhandledRejection', (reason) =>
     logger.error({ err: reason }, 'unhandled promise rejection'),
   );
