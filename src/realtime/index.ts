@@ -12,14 +12,16 @@ import { isOriginAllowed } from '../lib/origins';
 import { attachBroadcaster } from './broadcaster';
 import { shareInvalidations } from './cluster-invalidation';
 import type { RealtimeContext } from './context';
-import { registerConversationHandlers } from './handlers/conversation.handlers';
-import { registerMessageHandlers } from './handlers/message.handlers';
-import { registerTypingHandlers } from './handlers/typing.handlers';
+import { socketEventDispatcher } from './ack';
+import { conversationHandlers } from './handlers/conversation.handlers';
+import { messageHandlers } from './handlers/message.handlers';
+import { typingHandlers } from './handlers/typing.handlers';
 import { RecoveryAdapter } from './recovery-adapter';
 import { handshakeAuth } from './handshake-auth';
 import { userRoom } from './rooms';
 import type { ChatServer } from './socket-types';
-import { enforceTokenExpiry } from './token-expiry';
+import type { ChatSocket } from './socket-types';
+import { TokenExpiry } from './token-expiry';
 
 /** How long a shutdown lets each connection flush its last packets before closing it outright. */
 const NOTICE_FLUSH_MS = 1000;
@@ -91,6 +93,19 @@ export function createRealtime(http: HttpServer, deps: RealtimeDeps): Realtime {
     shareInvalidations(io, chat.participation, deps.clusterReliable ?? (() => true), logger);
   }
 
+  const tokenExpiry = new TokenExpiry(deps.verifier, deps.reauthGraceMs ?? 60_000, logger);
+  // Shared by every socket (Socket.IO calls both with the socket as `this`), so a
+  // connection holds no closures of its own: see ack.ts.
+  const dispatch = socketEventDispatcher(
+    [conversationHandlers(chat), messageHandlers(chat), typingHandlers, tokenExpiry.handlers],
+    ctx,
+  );
+  function onDisconnect(this: ChatSocket, reason: string): void {
+    tokenExpiry.forget(this);
+    deps.metrics?.socketsConnected.dec();
+    logger.info({ socketId: this.id, userId: this.data.actor.id, reason }, 'socket disconnected');
+  }
+
   io.on('connection', (socket) => {
     const actor = socket.data.actor;
     void socket.join(userRoom(actor.id));
@@ -99,14 +114,9 @@ export function createRealtime(http: HttpServer, deps: RealtimeDeps): Realtime {
       { socketId: socket.id, userId: actor.id, recovered: socket.recovered },
       'socket connected',
     );
-    registerConversationHandlers(socket, chat, ctx);
-    registerMessageHandlers(socket, chat, ctx);
-    registerTypingHandlers(socket, ctx);
-    enforceTokenExpiry(socket, deps.verifier, deps.reauthGraceMs ?? 60_000, logger);
-    socket.on('disconnect', (reason) => {
-      deps.metrics?.socketsConnected.dec();
-      logger.info({ socketId: socket.id, userId: actor.id, reason }, 'socket disconnected');
-    });
+    socket.onAny(dispatch);
+    socket.on('disconnect', onDisconnect);
+    tokenExpiry.watch(socket);
   });
 
   return {

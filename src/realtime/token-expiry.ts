@@ -1,8 +1,9 @@
 import { Types } from 'mongoose';
 import { Conversation } from '../../models';
-import { AppError, failureBody } from '../lib/errors';
+import { AppError } from '../lib/errors';
 import type { TokenVerifier } from '../lib/jwt';
 import type { Logger } from '../lib/logger';
+import type { SocketEventTable } from './ack';
 import type { AckBody } from './contract';
 import { userRoom } from './rooms';
 import type { ChatSocket } from './socket-types';
@@ -10,103 +11,134 @@ import type { ChatSocket } from './socket-types';
 const MAX_TIMER_MS = 2 ** 31 - 1;
 const CONVERSATION_ROOM = /^conversation:([0-9a-f]{24})(?::karmyq)?$/;
 
+/** A socket whose token has expired: the rooms it was taken out of, and its deadline. */
+interface Suspension {
+  rooms: string[];
+  graceTimer: NodeJS.Timeout;
+}
+
 /**
- * Enforces token expiry on a live socket. At expiry the socket leaves its rooms
+ * Enforces token expiry on live sockets. At expiry a socket leaves its rooms
  * (no more events reach it), its events are refused with TOKEN_EXPIRED and it
  * gets `token_expired`. An `authenticate` event with a fresh token for the same
  * user restores its rooms (re-checking participation); without one within the
  * grace period, the socket is disconnected.
+ *
+ * One instance per server; per socket it keeps one timer, and state only while
+ * the socket is suspended (no closures per connection: see ack.ts).
  */
-export function enforceTokenExpiry(
-  socket: ChatSocket,
-  verifier: TokenVerifier,
-  graceMs: number,
-  logger: Logger,
-): void {
-  let expiryTimer: NodeJS.Timeout | undefined;
-  let graceTimer: NodeJS.Timeout | undefined;
-  let suspendedRooms: string[] = [];
+export class TokenExpiry {
+  private readonly expiryTimers = new WeakMap<ChatSocket, NodeJS.Timeout>();
+  private readonly suspensions = new WeakMap<ChatSocket, Suspension>();
 
-  const schedule = () => {
-    clearTimeout(expiryTimer);
-    const expiresAt = socket.data.tokenExpiresAt;
-    if (!expiresAt) return;
-    expiryTimer = setTimeout(
-      check,
-      Math.min(Math.max(expiresAt * 1000 - Date.now(), 0), MAX_TIMER_MS),
-    );
+  readonly handlers: SocketEventTable = {
+    authenticate: (socket, payload) => this.authenticate(socket, payload),
   };
 
-  const check = () => {
+  constructor(
+    private readonly verifier: TokenVerifier,
+    private readonly graceMs: number,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Starts watching a newly connected socket's token. */
+  watch(socket: ChatSocket): void {
+    this.schedule(socket);
+  }
+
+  /** Drops a disconnected socket's timers. */
+  forget(socket: ChatSocket): void {
+    clearTimeout(this.expiryTimers.get(socket));
+    clearTimeout(this.suspensions.get(socket)?.graceTimer);
+    this.expiryTimers.delete(socket);
+    this.suspensions.delete(socket);
+  }
+
+  private schedule(socket: ChatSocket): void {
+    clearTimeout(this.expiryTimers.get(socket));
     const expiresAt = socket.data.tokenExpiresAt;
-    if (!expiresAt || expiresAt * 1000 > Date.now()) return schedule();
+    if (!expiresAt) {
+      this.expiryTimers.delete(socket);
+      return;
+    }
+    const ms = Math.min(Math.max(expiresAt * 1000 - Date.now(), 0), MAX_TIMER_MS);
+    this.expiryTimers.set(socket, setTimeout(this.check, ms, socket));
+  }
+
+  /** A timer callback shared by every socket (the socket comes as the timer's argument). */
+  private readonly check = (socket: ChatSocket): void => {
+    if (!socket.connected) return;
+    const expiresAt = socket.data.tokenExpiresAt;
+    if (!expiresAt || expiresAt * 1000 > Date.now()) return this.schedule(socket);
+    this.expiryTimers.delete(socket);
     socket.data.tokenExpired = true;
-    suspendedRooms = [...socket.rooms].filter((room) => room !== socket.id);
-    for (const room of suspendedRooms) void socket.leave(room);
+    const rooms = [...socket.rooms].filter((room) => room !== socket.id);
+    for (const room of rooms) void socket.leave(room);
     socket.emit('token_expired', {
       message: 'Token expired: send `authenticate` with a fresh token',
       code: 'TOKEN_EXPIRED',
-      reauthenticate_within_ms: graceMs,
+      reauthenticate_within_ms: this.graceMs,
     });
-    graceTimer = setTimeout(() => socket.disconnect(true), graceMs);
+    this.suspensions.set(socket, {
+      rooms,
+      graceTimer: setTimeout(disconnectNow, this.graceMs, socket),
+    });
   };
 
-  const restoreRooms = async (userId: string) => {
-    const conversationIds = suspendedRooms
-      .map((room) => CONVERSATION_ROOM.exec(room)?.[1])
-      .filter((id): id is string => Boolean(id));
-    const stillIn = new Set(
-      (
-        await Conversation.find(
-          { _id: { $in: conversationIds }, participants: new Types.ObjectId(userId) },
-          { _id: 1 },
-        ).lean()
-      ).map((c) => c._id.toString()),
-    );
-    const rooms = suspendedRooms.filter((room) => {
-      const id = CONVERSATION_ROOM.exec(room)?.[1];
-      return id ? stillIn.has(id) : room === userRoom(userId);
-    });
-    await Promise.all(rooms.map((room) => socket.join(room)));
-    suspendedRooms = [];
-  };
-
-  // Like every other event: the ack is the last argument, whatever comes before it.
-  socket.on('authenticate', async (...args: unknown[]) => {
-    const ack =
-      typeof args[args.length - 1] === 'function'
-        ? (args.pop() as (body: AckBody) => void)
-        : undefined;
-    const payload = args[0];
-    let body: AckBody;
-    try {
-      const raw = (payload as { token?: unknown } | null)?.token ?? payload;
-      if (typeof raw !== 'string') throw new AppError('VALIDATION_FAILED', 'Expected {token}');
-      const token = raw.replace(/^Bearer\s+/i, '');
-      const { userId, expiresAt } = verifier.verify(token);
-      if (userId !== socket.data.actor.id)
-        throw new AppError('FORBIDDEN', 'A socket cannot change user');
-      socket.data.tokenExpiresAt = expiresAt;
-      if (socket.data.tokenExpired) {
-        clearTimeout(graceTimer);
-        await restoreRooms(userId);
-        socket.data.tokenExpired = false;
-      }
-      schedule();
-      body = {
-        success: true,
-        data: { expires_at: expiresAt ? new Date(expiresAt * 1000).toISOString() : null },
-      };
-    } catch (err) {
-      body = failureBody(err instanceof AppError ? err : new AppError('UNAUTHENTICATED'));
-      if (!(err instanceof AppError)) logger.warn({ err }, 'socket re-authentication failed');
+  private async authenticate(socket: ChatSocket, payload: unknown): Promise<AckBody> {
+    const raw = (payload as { token?: unknown } | null)?.token ?? payload;
+    if (typeof raw !== 'string') throw new AppError('VALIDATION_FAILED', 'Expected {token}');
+    const { userId, expiresAt } = this.verified(raw.replace(/^Bearer\s+/i, ''));
+    if (userId !== socket.data.actor.id) {
+      throw new AppError('FORBIDDEN', 'A socket cannot change user');
     }
-    if (typeof ack === 'function') ack(body);
-  });
+    socket.data.tokenExpiresAt = expiresAt;
+    const suspension = this.suspensions.get(socket);
+    if (socket.data.tokenExpired && suspension) {
+      clearTimeout(suspension.graceTimer);
+      this.suspensions.delete(socket);
+      await restoreRooms(socket, suspension.rooms, userId);
+      socket.data.tokenExpired = false;
+    }
+    this.schedule(socket);
+    return {
+      success: true,
+      data: { expires_at: expiresAt ? new Date(expiresAt * 1000).toISOString() : null },
+    };
+  }
 
-  socket.on('disconnect', () => {
-    clearTimeout(expiryTimer);
-    clearTimeout(graceTimer);
+  /** A failure to check the token is a refusal, never an internal error. */
+  private verified(token: string): ReturnType<TokenVerifier['verify']> {
+    try {
+      return this.verifier.verify(token);
+    } catch (err) {
+      if (err instanceof AppError) throw err;
+      this.logger.warn({ err }, 'socket re-authentication failed');
+      throw new AppError('UNAUTHENTICATED');
+    }
+  }
+}
+
+function disconnectNow(socket: ChatSocket): void {
+  socket.disconnect(true);
+}
+
+/** Rejoins the rooms a suspended socket left, except conversations it no longer belongs to. */
+async function restoreRooms(socket: ChatSocket, suspended: string[], userId: string) {
+  const conversationIds = suspended
+    .map((room) => CONVERSATION_ROOM.exec(room)?.[1])
+    .filter((id): id is string => Boolean(id));
+  const stillIn = new Set(
+    (
+      await Conversation.find(
+        { _id: { $in: conversationIds }, participants: new Types.ObjectId(userId) },
+        { _id: 1 },
+      ).lean()
+    ).map((c) => c._id.toString()),
+  );
+  const rooms = suspended.filter((room) => {
+    const id = CONVERSATION_ROOM.exec(room)?.[1];
+    return id ? stillIn.has(id) : room === userRoom(userId);
   });
-  schedule();
+  await Promise.all(rooms.map((room) => socket.join(room)));
 }
