@@ -5,7 +5,11 @@ import { GroupCommit } from '../../src/chat/group-commit';
 type Probe = { _id: mongoose.Types.ObjectId; k: number };
 
 /** A GroupCommit over a real collection that records the size of every command it sends. */
-function probeCommit(collection: mongoose.mongo.Collection<Probe>, maxBatch = 256) {
+function probeCommit(
+  collection: mongoose.mongo.Collection<Probe>,
+  maxBatch = 256,
+  maxInFlight = 1,
+) {
   const commands: number[] = [];
   const commit = new GroupCommit<Probe>({
     writeOne: (doc) => {
@@ -16,7 +20,7 @@ function probeCommit(collection: mongoose.mongo.Collection<Probe>, maxBatch = 25
       commands.push(docs.length);
       return collection.insertMany(docs, { ordered: false });
     },
-    maxInFlight: 1,
+    maxInFlight,
     maxBatch,
   });
   return { commit, commands };
@@ -45,6 +49,14 @@ describe('GroupCommit (real database)', () => {
     // The first of the burst goes out at once; the other 49 wait for it and leave as one command.
     expect(commands).toEqual([1, 1, 49]);
     expect(await collection.countDocuments()).toBe(51);
+  });
+
+  it('sends up to maxInFlight writes alone side by side, and batches only what queues behind them', async () => {
+    const { commit, commands } = probeCommit(collection, 256, 3);
+    await Promise.all(Array.from({ length: 10 }, (_, k) => commit.write(doc(k))));
+    // Three go out at once, each alone; the other seven leave together when one returns.
+    expect(commands).toEqual([1, 1, 1, 7]);
+    expect(await collection.countDocuments()).toBe(10);
   });
 
   it('splits a long queue into commands of at most maxBatch', async () => {
