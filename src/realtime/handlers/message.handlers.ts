@@ -4,6 +4,8 @@ import type { SocketEventTable } from '../ack';
 import { parseReceiptPayload, parseSendPayload } from '../payloads';
 import type { ChatSocket } from '../socket-types';
 
+const settled = (): void => undefined;
+
 /** send_message: the same service call as POST …/messages, answered in the sender's dialect. */
 export function messageHandlers(chat: ChatServices): SocketEventTable {
   // One send at a time per socket: concurrent handlers would race for seq, so a
@@ -22,10 +24,10 @@ export function messageHandlers(chat: ChatServices): SocketEventTable {
           clientMessageId: input.clientMessageId,
         }),
       );
-      sendTails.set(
-        socket,
-        turn.catch(() => undefined),
-      );
+      // Settles to undefined either way: `turn.catch()` would keep the stored message
+      // alive until this socket's next send (long enough to be promoted to the old
+      // generation, which then has to mark and free it).
+      sendTails.set(socket, turn.then(settled, settled));
       const { record, sender } = await turn;
       const data =
         input.dialect === 'karmyq'
