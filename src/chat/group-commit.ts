@@ -4,10 +4,10 @@ import mongoose from 'mongoose';
  * Group commit for the writes every send makes. Most of a write's cost, in this
  * process (driver, serialization, the socket) and in the database (command
  * dispatch), is per command rather than per document. So while `maxInFlight`
- * commands of one kind are out, further writes wait and leave together as one
- * command when one comes back. At a low rate nothing waits and every write goes
- * out alone, exactly as before; under load batches form by themselves, without
- * a timer, so a batch never waits longer than the command ahead of it.
+ * commands of one kind are out, or any batch is, further writes wait and leave
+ * together as one command when one comes back. At a low rate nothing waits and
+ * every write goes out alone; under load batches form by themselves, without a
+ * timer, so a batch never waits longer than the command ahead of it.
  *
  * Each write keeps its own outcome: a batch is unordered, so one document's
  * duplicate key fails that write alone (with the error a single write would
@@ -31,6 +31,7 @@ interface Pending<T> {
 export class GroupCommit<T> {
   private readonly queue: Array<Pending<T>> = [];
   private inFlight = 0;
+  private batchesInFlight = 0;
 
   constructor(private readonly options: GroupCommitOptions<T>) {}
 
@@ -43,7 +44,15 @@ export class GroupCommit<T> {
   }
 
   private dispatch(): void {
-    while (this.inFlight < this.options.maxInFlight && this.queue.length > 0) {
+    // While a batch is out the process is under load: what arrives meanwhile waits
+    // for it and leaves as the next batch, so that commands per write stay few
+    // (the database's cost is per command). Parallel commands are for writes that
+    // arrive alone, where waiting would only add a round trip.
+    while (
+      this.inFlight < this.options.maxInFlight &&
+      this.queue.length > 0 &&
+      this.batchesInFlight === 0
+    ) {
       this.inFlight += 1;
       void this.commit(this.queue.splice(0, this.options.maxBatch));
     }
@@ -51,15 +60,18 @@ export class GroupCommit<T> {
 
   private async commit(batch: Array<Pending<T>>): Promise<void> {
     let failure: { err: unknown } | null = null;
+    const isBatch = batch.length > 1;
+    if (isBatch) this.batchesInFlight += 1;
     try {
-      if (batch.length === 1) await this.options.writeOne(batch[0].item);
-      else await this.options.writeMany(batch.map((p) => p.item));
+      if (isBatch) await this.options.writeMany(batch.map((p) => p.item));
+      else await this.options.writeOne(batch[0].item);
     } catch (err) {
       failure = { err };
     }
     // The next command leaves before this one's writers resume, so a write they
     // make next finds the slot free (or joins the batch) instead of waiting.
     this.inFlight -= 1;
+    if (isBatch) this.batchesInFlight -= 1;
     this.dispatch();
     if (!failure) return batch.forEach((p) => p.resolve());
     const failed = writeErrorsByIndex(failure.err);

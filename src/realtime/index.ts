@@ -19,8 +19,7 @@ import { typingHandlers } from './handlers/typing.handlers';
 import { RecoveryAdapter } from './recovery-adapter';
 import { handshakeAuth } from './handshake-auth';
 import { userRoom } from './rooms';
-import type { ChatServer } from './socket-types';
-import type { ChatSocket } from './socket-types';
+import type { ChatServer, ChatSocket } from './socket-types';
 import { TokenExpiry } from './token-expiry';
 
 /** How long a shutdown lets each connection flush its last packets before closing it outright. */

@@ -59,6 +59,38 @@ describe('GroupCommit (real database)', () => {
     expect(await collection.countDocuments()).toBe(10);
   });
 
+  it('holds writes back while a batch is out, so that a loaded process keeps batching', async () => {
+    let openGate = (): void => undefined;
+    const gate = new Promise<void>((resolve) => (openGate = resolve));
+    const commands: number[] = [];
+    const commit = new GroupCommit<Probe>({
+      writeOne: async (d) => {
+        commands.push(1);
+        await collection.insertOne(d);
+      },
+      writeMany: async (docs) => {
+        commands.push(docs.length);
+        await gate;
+        await collection.insertMany(docs, { ordered: false });
+      },
+      maxInFlight: 3,
+      maxBatch: 256,
+    });
+    const burst = Array.from({ length: 5 }, (_, k) => commit.write(doc(k)));
+    // Three alone, then the two that queued behind them leave as a batch (held at the gate).
+    for (let i = 0; i < 200 && commands.length < 4; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(commands).toEqual([1, 1, 1, 2]);
+
+    const later = Array.from({ length: 3 }, (_, k) => commit.write(doc(10 + k)));
+    await new Promise((r) => setTimeout(r, 50));
+    // Slots are free again, but these wait for the batch and then leave together.
+    expect(commands).toEqual([1, 1, 1, 2]);
+    openGate();
+    await Promise.all([...burst, ...later]);
+    expect(commands).toEqual([1, 1, 1, 2, 3]);
+    expect(await collection.countDocuments()).toBe(8);
+  });
+
   it('splits a long queue into commands of at most maxBatch', async () => {
     const { commit, commands } = probeCommit(collection, 4);
     await Promise.all(Array.from({ length: 10 }, (_, k) => commit.write(doc(k))));
