@@ -9,8 +9,9 @@ import type { ChatSocket } from './socket-types';
  * The handler of one client event, shared by every socket: it gets the socket
  * and the payload, and keeps any per-socket state on the socket's side (a
  * WeakMap), not in closures. Registering a listener per event per socket cost
- * some 30 closures and their scopes per connection, ~2.5 KB of heap, about half
- * of what a product socket held beyond a bare Socket.IO one (npm run bench, memory).
+ * some 30 closures, their scopes and a dictionary of event names per connection,
+ * ~3 KB of the 4.7 KB a product socket held beyond a bare Socket.IO one (heap
+ * snapshots of npm run bench's memory benchmark; README).
  */
 export type SocketEventHandler = (socket: ChatSocket, payload: unknown) => Promise<AckBody | void>;
 

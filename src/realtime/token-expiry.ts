@@ -94,7 +94,8 @@ export class TokenExpiry {
     }
     socket.data.tokenExpiresAt = expiresAt;
     const suspension = this.suspensions.get(socket);
-    if (socket.data.tokenExpired && suspension) {
+    // A suspension exists exactly while socket.data.tokenExpired is set (check() sets both).
+    if (suspension) {
       clearTimeout(suspension.graceTimer);
       this.suspensions.delete(socket);
       await restoreRooms(socket, suspension.rooms, userId);
