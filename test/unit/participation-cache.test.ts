@@ -1,9 +1,10 @@
-import { Types } from 'mongoose';
+import mongoose, { Types } from 'mongoose';
 import { Conversation } from '../../models';
 import {
   ParticipationCache,
   type Invalidation,
   type InvalidationTransport,
+  type SendContext,
 } from '../../src/chat/participation-cache';
 import { createConversation, createUsers, type TestUser } from '../factories';
 
@@ -125,6 +126,89 @@ describe('ParticipationCache (real database)', () => {
     await removeInDatabase(conversationId, alice);
     await expect(cache.require(conversationId, alice.id)).rejects.toMatchObject({
       code: 'CONVERSATION_NOT_FOUND',
+    });
+  });
+  describe('refresh ahead of expiry', () => {
+    const TTL = 60_000;
+    let clock: number;
+    const now = () => clock;
+    beforeEach(() => {
+      clock = 1_000;
+    });
+
+    /** Waits (real time) until the cache serves something other than `entry`; the fake clock stands still, so nothing expires meanwhile. */
+    async function replacementOf(cache: ParticipationCache, entry: SendContext, userId: string) {
+      for (let attempt = 0; attempt < 200; attempt++) {
+        const current = await cache.require(conversationId, userId).catch((err: unknown) => err);
+        if (current !== entry) return current;
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      throw new Error('the entry was never replaced');
+    }
+
+    it('serves a hit in the last quarter of its life at once and re-reads it in the background', async () => {
+      const cache = new ParticipationCache({ ttlMs: TTL, now });
+      const first = await cache.require(conversationId, alice.id);
+      await Conversation.updateOne(
+        { _id: conversationId },
+        { $push: { blocks: { blocker_id: bob.id, blocked_id: alice.id } } },
+      );
+
+      clock += TTL * 0.7; // not yet in the last quarter: no read
+      await expect(cache.require(conversationId, alice.id)).resolves.toBe(first);
+      clock += TTL * 0.1;
+      // Answered from memory, without waiting for the read it starts.
+      await expect(cache.require(conversationId, alice.id)).resolves.toBe(first);
+
+      const refreshed = (await replacementOf(cache, first, alice.id)) as SendContext;
+      expect(refreshed.blocks).toHaveLength(1);
+      // A fresh entry: the rest of the old one's life, and more, passes without a read.
+      clock += TTL * 0.5;
+      await expect(cache.require(conversationId, alice.id)).resolves.toBe(refreshed);
+    });
+
+    it('never extends an entry the database no longer confirms: the next send reads for itself', async () => {
+      const cache = new ParticipationCache({ ttlMs: TTL, now });
+      const first = await cache.require(conversationId, alice.id);
+      await removeInDatabase(conversationId, alice);
+
+      clock += TTL * 0.9;
+      await expect(cache.require(conversationId, alice.id)).resolves.toBe(first);
+      await expect(replacementOf(cache, first, alice.id)).resolves.toMatchObject({
+        code: 'CONVERSATION_NOT_FOUND',
+      });
+    });
+
+    it('keeps a noted seq that the stored conversation has not caught up with', async () => {
+      const cache = new ParticipationCache({ ttlMs: TTL, now });
+      const first = await cache.require(conversationId, alice.id);
+      const noted = first.last_seq + 5;
+      cache.noteSeq(conversationId, noted);
+
+      clock += TTL * 0.9;
+      await cache.require(conversationId, alice.id);
+      const refreshed = (await replacementOf(cache, first, alice.id)) as SendContext;
+      expect(refreshed.last_seq).toBe(noted);
+    });
+
+    it('reads each conversation once at a time however many sends ask', async () => {
+      const cache = new ParticipationCache({ ttlMs: TTL, now });
+      const first = await cache.require(conversationId, alice.id);
+      clock += TTL * 0.9;
+      const reads: string[] = [];
+      // Mongoose reports every collection call, the driver-level ones included.
+      mongoose.set('debug', (collection: string, method: string) => {
+        if (collection === 'conversations') reads.push(method);
+      });
+      try {
+        await Promise.all(
+          Array.from({ length: 10 }, () => cache.require(conversationId, alice.id)),
+        );
+        await replacementOf(cache, first, alice.id);
+      } finally {
+        mongoose.set('debug', false);
+      }
+      expect(reads).toEqual(['findOne']);
     });
   });
 });
