@@ -128,6 +128,7 @@ describe('ParticipationCache (real database)', () => {
       code: 'CONVERSATION_NOT_FOUND',
     });
   });
+
   describe('refresh ahead of expiry', () => {
     const TTL = 60_000;
     let clock: number;
@@ -136,7 +137,10 @@ describe('ParticipationCache (real database)', () => {
       clock = 1_000;
     });
 
-    /** Waits (real time) until the cache serves something other than `entry`; the fake clock stands still, so nothing expires meanwhile. */
+    /**
+     * Waits (real time) until the cache serves something other than `entry`. The TTL's
+     * clock stands still meanwhile, so nothing can have expired: a new entry is a refresh.
+     */
     async function replacementOf(cache: ParticipationCache, entry: SendContext, userId: string) {
       for (let attempt = 0; attempt < 200; attempt++) {
         const current = await cache.require(conversationId, userId).catch((err: unknown) => err);
