@@ -1,4 +1,4 @@
-import { Types } from 'mongoose';
+import mongoose, { Types } from 'mongoose';
 import type { Response } from 'supertest';
 import { Conversation, Message } from '../../models';
 import { createConversation, createUser, createUsers } from '../factories';
@@ -222,6 +222,33 @@ describe('POST /api/chat/conversations/:id/messages', () => {
     });
     expect(created[0].message._id.toString()).toBe(sentOf(res)._id);
     expect(created[0].participantIds.sort()).toEqual([alice.id, bob.id].sort());
+  });
+
+  it('announces the message before it issues the conversation update', async () => {
+    const { app, chat } = buildTestApp();
+    const { alice, conversationId } = await pair();
+    const steps: string[] = [];
+    chat.events.subscribe({ messageCreated: () => steps.push('messageCreated') });
+    // Mongoose reports each collection call as it is made, the driver-level ones included.
+    mongoose.set('debug', (collection: string, method: string) => {
+      if (collection === 'conversations' || collection === 'messages') {
+        steps.push(`${collection}.${method}`);
+      }
+    });
+    try {
+      const res = await client(app, alice.token).post(`/conversations/${conversationId}/messages`, {
+        text: 'ping',
+      });
+      expect(res.status).toBe(201);
+    } finally {
+      mongoose.set('debug', false);
+    }
+
+    // The update is not on the recipient's path: delivery waits for the insert only.
+    const fromInsert = steps.slice(steps.indexOf('messages.insertOne'));
+    expect(fromInsert).toEqual(['messages.insertOne', 'messageCreated', 'conversations.updateOne']);
+    // ...and the sender's answer still waited for it.
+    expect((await Conversation.findById(conversationId).lean())?.last_seq).toBe(1);
   });
 
   it('numbers messages 1, 2, 3 across senders', async () => {
