@@ -10,6 +10,8 @@
  *        (env BENCH_NODE_ARGS: extra node flags for the product servers, e.g. --trace-gc)
  *        --profile (product servers run with --cpu-prof into bench-results/profiles)
  *        --no-build (reuse .cache/bench-build as it is)
+ * `npm run bench` gives this process (the load generator) a 64 MB young generation, so
+ * that its own collections seldom delay the receipts it times (README, Method).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
