@@ -7,6 +7,7 @@
  * ratio, writes bench-results/latest.json and prints a Markdown table.
  *
  * Flags: --only=send,memory,history,list,two-nodes  --quick (short windows)
+ *        --rounds=N (measured rounds per arm in benchmarks 1 and 6; default 12)
  *        (env BENCH_NODE_ARGS: extra node flags for the product servers, e.g. --trace-gc)
  *        --profile (product servers run with --cpu-prof into bench-results/profiles)
  *        --no-build (reuse .cache/bench-build as it is)
@@ -28,14 +29,17 @@ import { killAllServers } from './lib/processes';
 import { describeFigure, jsonFigure, markdownTable, type BenchOutcome } from './lib/report';
 import { newJwtSecret } from './lib/tokens';
 import { runMemory } from './memory';
-import { runSendDeliver } from './send-deliver';
+import { DEFAULT_SEND_ROUNDS, runSendDeliver } from './send-deliver';
 import { runTwoNodes } from './two-nodes';
 
 const { MongoClient } = mongoose.mongo;
 const ROOT = path.resolve(__dirname, '..', '..');
 const RESULTS = path.join(ROOT, 'bench-results');
-/** Hard bound of the whole run, whatever happens. */
+/** Hard bound of the whole run with the default rounds, whatever happens. */
 const HARD_LIMIT_MS = 10 * 60 * 1000;
+/** What one more round adds at most: two arms' windows in benchmarks 1 and 6, with drains. */
+const EXTRA_ROUND_MS = 15 * 1000;
+const MAX_ROUNDS = 200;
 
 const BENCHES: Array<[string, (ctx: BenchContext) => Promise<BenchOutcome>]> = [
   ['send', runSendDeliver],
@@ -48,6 +52,17 @@ const BENCHES: Array<[string, (ctx: BenchContext) => Promise<BenchOutcome>]> = [
 function flag(name: string): string | undefined {
   const arg = process.argv.find((a) => a === `--${name}` || a.startsWith(`--${name}=`));
   return arg === undefined ? undefined : (arg.split('=')[1] ?? '');
+}
+
+/** --rounds=N: a whole number of measured rounds, 2–200. */
+function sendRounds(): number {
+  const value = flag('rounds');
+  if (value === undefined) return DEFAULT_SEND_ROUNDS;
+  const rounds = Number(value);
+  if (!Number.isInteger(rounds) || rounds < 2 || rounds > MAX_ROUNDS) {
+    throw new Error(`--rounds must be a whole number from 2 to ${MAX_ROUNDS}`);
+  }
+  return rounds;
 }
 
 function build(log: (line: string) => void, reuse: boolean): string {
@@ -106,6 +121,8 @@ async function main(): Promise<void> {
   const only = flag('only')?.split(',').filter(Boolean);
   const selected = BENCHES.filter(([name]) => !only || only.includes(name));
   const quick = flag('quick') !== undefined;
+  const rounds = sendRounds();
+  const hardLimitMs = HARD_LIMIT_MS + Math.max(0, rounds - DEFAULT_SEND_ROUNDS) * EXTRA_ROUND_MS;
   const cpus = planCpus();
   log(`bench: ${os.cpus().length} cpus (${os.cpus()[0]?.model ?? '?'}), node ${process.version}`);
   log(`pinning: ${cpus.note}`);
@@ -117,9 +134,9 @@ async function main(): Promise<void> {
     for (const stop of cleanups.reverse()) await stop().catch(() => undefined);
   };
   const watchdog = setTimeout(() => {
-    console.error(`bench exceeded ${HARD_LIMIT_MS / 60000} minutes: stopping`);
+    console.error(`bench exceeded ${(hardLimitMs / 60000).toFixed(0)} minutes: stopping`);
     void cleanup().finally(() => process.exit(2));
-  }, HARD_LIMIT_MS);
+  }, hardLimitMs);
   watchdog.unref();
   process.once('SIGINT', () => void cleanup().finally(() => process.exit(130)));
 
@@ -150,6 +167,7 @@ async function main(): Promise<void> {
     jwtSecret: newJwtSecret(),
     cpus,
     quick,
+    sendRounds: rounds,
     productNodeArgs: [
       ...(flag('profile') !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
       // Diagnostics, e.g. BENCH_NODE_ARGS=--trace-gc (product logs in bench-results/logs).
@@ -208,6 +226,7 @@ async function main(): Promise<void> {
           pinning: cpus.note,
         },
         quick,
+        rounds,
         totalSeconds: Math.round(seconds),
         figures: figures.map(jsonFigure),
         benchmarks: outcomes.map((o) => ({

@@ -24,15 +24,16 @@ export const RATE = 200;
 const DB = 'bench_send';
 const MAX_P99_MS = 100;
 /**
- * Measured rounds per arm, 2.5 s each. Short rounds: within one run the floor's CPU
- * per message moved by a third from round to round with the shared machine's load,
- * which fell on whichever arm was running; alternating often spreads it over both.
- * Twelve of them pool 6,000 messages per arm. A p99 is set by the slowest 1 %: with
- * 4,000 (8 rounds) four send-only runs in a row gave 1.23–1.68× while their 16,000
- * messages pooled gave 1.38×, and one stalled round (14× its reference) was enough
- * to push benchmark 6 over its target.
+ * Measured rounds per arm by default (`--rounds=N` to change), 2.5 s each. Short rounds:
+ * within one run the floor's CPU per message moved by a third from round to round with
+ * the shared machine's load, which fell on whichever arm was running; alternating often
+ * spreads it over both. Twelve of them pool 6,000 messages per arm. A p99 is set by the
+ * slowest 1 %: with 4,000 (8 rounds) four send-only runs in a row gave 1.23–1.68× while
+ * their 16,000 messages pooled gave 1.38×, and one stalled round (14× its reference) was
+ * enough to push benchmark 6 over its target. More rounds give a steadier p99 for a
+ * longer run (README, Benchmarks).
  */
-const ROUNDS = 12;
+export const DEFAULT_SEND_ROUNDS = 12;
 /** A brisk rate for warming up the server's and the database's hot paths. */
 const WARM_RATE = 1000;
 
@@ -63,7 +64,7 @@ export async function interleaved(
     }
   }
   const results = new Map<string, WindowResult[]>(arms.map((a) => [a.name, []]));
-  for (let round = 0; round < ROUNDS; round++) {
+  for (let round = 0; round < ctx.sendRounds; round++) {
     for (const arm of arms) {
       const w = await runWindow(arm, rate, windowMs);
       ctx.log(`  round ${round + 1} ${describeWindow(w)}`);
@@ -208,7 +209,9 @@ export async function runSendDeliver(ctx: BenchContext): Promise<BenchOutcome> {
     const arms = [p.arm, f.arm];
     arms.forEach(attachRecipients);
 
-    ctx.log(`1. send → deliver: ${PAIRS} pairs (${PAIRS * 2} sockets per arm), ${RATE} msg/s`);
+    ctx.log(
+      `1. send → deliver: ${PAIRS} pairs (${PAIRS * 2} sockets per arm), ${RATE} msg/s, ${ctx.sendRounds} rounds`,
+    );
     const idle = await idleCpu([product.pid, floor.pid], ctx.quick ? 1000 : 3000);
     ctx.log(
       `  idle CPU with the sockets connected: product ${idle[0].toFixed(1)}%, floor ${idle[1].toFixed(1)}%`,

@@ -14,6 +14,8 @@ export interface BenchContext {
   cpus: CpuPlan;
   /** Shorter windows, for development runs. */
   quick: boolean;
+  /** Measured rounds per arm in benchmarks 1 and 6 (--rounds; more pool more messages). */
+  sendRounds: number;
   /** Node flags for the product servers (e.g. --cpu-prof). */
   productNodeArgs: string[];
   redisUrl(): Promise<string | null>;
