@@ -54,13 +54,16 @@ function flag(name: string): string | undefined {
   return arg === undefined ? undefined : (arg.split('=')[1] ?? '');
 }
 
+/** A bad command line: printed as its message alone, before anything starts. */
+class UsageError extends Error {}
+
 /** --rounds=N: a whole number of measured rounds, 2–200. */
 function sendRounds(): number {
   const value = flag('rounds');
   if (value === undefined) return DEFAULT_SEND_ROUNDS;
   const rounds = Number(value);
   if (!Number.isInteger(rounds) || rounds < 2 || rounds > MAX_ROUNDS) {
-    throw new Error(`--rounds must be a whole number from 2 to ${MAX_ROUNDS}`);
+    throw new UsageError(`--rounds must be a whole number from 2 to ${MAX_ROUNDS}`);
   }
   return rounds;
 }
@@ -251,7 +254,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  console.error(err);
+  console.error(err instanceof UsageError ? `bench: ${err.message}` : err);
   killAllServers();
   process.exit(1);
 });
