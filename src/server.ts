@@ -83,7 +83,7 @@ export async function startServer(
   );
 
   const chat = createChatServices({
-    events: new ChatEventHub(),
+    events: new ChatEventHub((err, context) => logger.error({ err }, context)),
     clock: new ChangeClock(config.syncSettleMs),
     limits: createRateLimits(config.limits, scaleOut?.redis),
     participation: new ParticipationCache({ ttlMs: config.participationCacheTtlMs }),

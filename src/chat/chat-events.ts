@@ -54,12 +54,45 @@ export interface ChatEvents {
   participantsChanged(event: ParticipantsChangedEvent): void;
 }
 
+/** Where failures that must not fail the request go (the server passes its logger). */
+export type ErrorReporter = (err: unknown, context: string) => void;
+
+/** What services announce to, and report background failures to. */
+export interface ChatEventSink extends ChatEvents {
+  reportError: ErrorReporter;
+}
+
+const reportToStderr: ErrorReporter = (err, context) => console.error(context, err);
+
 /**
  * A late-bound fan-out: services are built before Socket.IO exists, and listeners
- * (the realtime layer, tests, metrics) attach later.
+ * (the realtime layer, tests, metrics) attach later. Events announce changes that
+ * are already committed, so a listener that throws is reported and never turns
+ * the request that made the change into a failure (a client would retry it and,
+ * without a client_message_id, store its message twice); the other listeners
+ * still run.
  */
-export class ChatEventHub implements ChatEvents {
+export class ChatEventHub implements ChatEventSink {
   private readonly listeners: Partial<ChatEvents>[] = [];
+
+  constructor(private report: ErrorReporter = reportToStderr) {}
+
+  /** Replaces where errors go (listeners' and the services' background writes). */
+  setErrorReporter(report: ErrorReporter): void {
+    this.report = report;
+  }
+
+  /**
+   * Reports a failure that must not fail the request (a background write, a
+   * listener). A property, so it can be passed on without its object.
+   */
+  readonly reportError: ErrorReporter = (err, context) => {
+    try {
+      this.report(err, context);
+    } catch {
+      // A broken reporter must not take the request down with it either.
+    }
+  };
 
   subscribe(listener: Partial<ChatEvents>): () => void {
     this.listeners.push(listener);
@@ -70,22 +103,34 @@ export class ChatEventHub implements ChatEvents {
   }
 
   messageCreated(event: MessageCreatedEvent): void {
-    for (const l of this.listeners) l.messageCreated?.(event);
+    this.emit('messageCreated', event);
   }
 
   messagesRead(event: MessagesReadEvent): void {
-    for (const l of this.listeners) l.messagesRead?.(event);
+    this.emit('messagesRead', event);
   }
 
   messageDeleted(event: MessageDeletedEvent): void {
-    for (const l of this.listeners) l.messageDeleted?.(event);
+    this.emit('messageDeleted', event);
   }
 
   messageDelivered(event: MessageDeliveredEvent): void {
-    for (const l of this.listeners) l.messageDelivered?.(event);
+    this.emit('messageDelivered', event);
   }
 
   participantsChanged(event: ParticipantsChangedEvent): void {
-    for (const l of this.listeners) l.participantsChanged?.(event);
+    this.emit('participantsChanged', event);
+  }
+
+  private emit<K extends keyof ChatEvents>(name: K, event: Parameters<ChatEvents[K]>[0]): void {
+    for (const listener of this.listeners) {
+      const handle = listener[name] as ((e: typeof event) => void) | undefined;
+      if (!handle) continue;
+      try {
+        handle.call(listener, event);
+      } catch (err) {
+        this.reportError(err, `chat event listener failed: ${name}`);
+      }
+    }
   }
 }

@@ -116,14 +116,7 @@ export async function recordLastMessage(
   await conversationUpdates.write({
     filter: { _id: conversation._id },
     update: {
-      $max: {
-        last_seq: message.seq,
-        last_message: toLastMessageRecord(message),
-        last_message_at: message.sent_at,
-        last_activity_at: message.sent_at,
-      },
-      // What the model's timestamps option adds to every update.
-      $set: { updated_at: new Date() },
+      ...lastMessageForward(message),
       ...(counted ? { $inc: { 'members.$[other].unread_count': 1, recorded_count: 1 } } : {}),
     },
     ...(counted
@@ -137,4 +130,33 @@ export async function recordLastMessage(
         }
       : {}),
   });
+}
+
+/** The order-independent part of recording a message: every field only moves forward. */
+function lastMessageForward(message: MessageRecord) {
+  return {
+    $max: {
+      last_seq: message.seq,
+      last_message: toLastMessageRecord(message),
+      last_message_at: message.sent_at,
+      last_activity_at: message.sent_at,
+    },
+    // What the model's timestamps option adds to every update.
+    $set: { updated_at: new Date() },
+  };
+}
+
+/**
+ * Records a message with the forward-only fields alone: the follow-up of a send
+ * whose update failed (the message itself is stored and announced). Idempotent,
+ * so it is harmless if the failed update did land after all. Without the counter
+ * increment, last_seq moves past recorded_count, so the conversation's unread
+ * counters stop being trusted and are counted from messages instead
+ * (unread-counters.ts): never a wrong count.
+ */
+export async function recordLastMessageForwardOnly(
+  conversation: CountedConversation,
+  message: MessageRecord,
+): Promise<void> {
+  await Conversation.collection.updateOne({ _id: conversation._id }, lastMessageForward(message));
 }

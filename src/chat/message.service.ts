@@ -4,13 +4,19 @@ import { AppError } from '../lib/errors';
 import type { RateLimits } from '../lib/rate-limits';
 import { assertNotBlocked } from './blocks';
 import type { ChangeClock } from './change-clock';
-import type { ChatEvents } from './chat-events';
+import type { ChatEventSink } from './chat-events';
 import { requireParticipation } from './conversation.service';
 import { isDuplicateKeyOn } from './db-errors';
 import type { ParticipationCache } from './participation-cache';
 import { latestSeq, loadWindow, type HistoryWindow } from './history-window';
 import { sameId } from './ids';
-import { insertMessage, newMessageDocument, recordLastMessage } from './message-writes';
+import {
+  insertMessage,
+  newMessageDocument,
+  recordLastMessage,
+  recordLastMessageForwardOnly,
+  type StoredMessage,
+} from './message-writes';
 import {
   missingProfile,
   toLastMessageRecord,
@@ -18,6 +24,7 @@ import {
   type MessageRecord,
 } from './presenters';
 import type { ReadService } from './read.service';
+import { retryLater, writeOrRetryLater } from './retry-later';
 import { checkedClientMessageId, checkedText } from './rules';
 import type { Actor, MessageView } from './types';
 import { profilesFor } from './user.service';
@@ -36,7 +43,7 @@ export interface SendResult {
 export type { HistoryWindow };
 
 export function createMessageService(
-  events: ChatEvents,
+  events: ChatEventSink,
   reads: ReadService,
   clock: ChangeClock,
   limits: RateLimits,
@@ -53,6 +60,10 @@ export function createMessageService(
     if (!original) return null;
     if (!sameId(original.conversation_id, conversationId)) {
       throw new AppError('CONFLICT', 'client_message_id was already used for another conversation');
+    }
+    // Deleted messages appear nowhere, a replayed send included; and it must not be stored again.
+    if (original.deleted_at) {
+      throw new AppError('CONFLICT', 'client_message_id belongs to a message that was deleted');
     }
     return { record: original, sender: actor.profile, created: false };
   }
@@ -87,8 +98,9 @@ export function createMessageService(
 
       let seq = conversation.last_seq + 1;
       for (let attempt = 0; attempt < MAX_SEQ_ATTEMPTS; attempt++) {
+        let record: StoredMessage;
         try {
-          const record = await clock.stamp(async (at) => {
+          record = await clock.stamp(async (at) => {
             const doc = newMessageDocument({
               conversationId: conversation._id,
               senderId: actor.id,
@@ -103,23 +115,6 @@ export function createMessageService(
             await insertMessage(doc);
             return doc;
           });
-          participation.noteSeq(conversationId, seq);
-          // The insert is the commit point: announce it first, then record it as
-          // last_message and in the unread counters (one round trip less before
-          // delivery), and answer the sender once that is done. Issuing the update
-          // before the broadcast kept ~0.06 ms of driver work (p50) on every
-          // message's way to its recipient (README, benchmark 1).
-          try {
-            events.messageCreated({
-              conversationId: conversation._id.toString(),
-              participantIds: conversation.participants.map(String),
-              message: record,
-              sender: actor.profile,
-            });
-          } finally {
-            await recordLastMessage(conversation, record);
-          }
-          return { record, sender: actor.profile, created: true };
         } catch (err) {
           if (dedupeKey && isDuplicateKeyOn(err, 'dedupe_key')) {
             const original = await replay(actor, conversationId, dedupeKey);
@@ -128,7 +123,33 @@ export function createMessageService(
           if (!isDuplicateKeyOn(err, 'seq')) throw err;
           // Another send took this position: continue after the newest stored one.
           seq = Math.max(seq, await latestSeq(conversation._id)) + 1;
+          continue;
         }
+        // The insert is the commit point: from here the send succeeds, whatever
+        // else fails (a failure answer would make the client send it again).
+        participation.noteSeq(conversationId, seq);
+        // Announced first, then recorded as last_message and in the unread counters
+        // (one round trip less before delivery); the sender is answered once that is
+        // done, so its next list read shows the message. Issuing the update before
+        // the broadcast kept ~0.06 ms of driver work (p50) on every message's way to
+        // its recipient (README, benchmark 1).
+        events.messageCreated({
+          conversationId: conversation._id.toString(),
+          participantIds: conversation.participants.map(String),
+          message: record,
+          sender: actor.profile,
+        });
+        await recordLastMessage(conversation, record).catch((err: unknown) => {
+          // The retries leave the counter increment out: they must be idempotent.
+          const context = `recording message ${record._id.toString()} on its conversation`;
+          events.reportError(err, context);
+          void retryLater(
+            () => recordLastMessageForwardOnly(conversation, record),
+            events.reportError,
+            context,
+          );
+        });
+        return { record, sender: actor.profile, created: true };
       }
       throw new AppError(
         'DATABASE_UNAVAILABLE',
@@ -207,7 +228,12 @@ export function createMessageService(
         deletedAt: at,
       }));
       if (result.modifiedCount === 0) throw new AppError('MESSAGE_NOT_FOUND');
-      await repairLastMessage(conversation._id, message._id);
+      // The delete is committed: from here it succeeds (and is announced) whatever fails.
+      await writeOrRetryLater(
+        () => repairLastMessage(conversation._id, message._id),
+        events.reportError,
+        `replacing deleted message ${message._id.toString()} as last_message`,
+      );
       events.messageDeleted({
         conversationId: conversation._id.toString(),
         participantIds: conversation.participants.map(String),
