@@ -1,3 +1,4 @@
+import type { HeldRecovery } from './checked-recovery';
 import type { Invalidation } from '../chat/participation-cache';
 import type { Actor, KarmyqMessageView, MessageView } from '../chat/types';
 import type { FailureBody } from '../lib/errors';
@@ -97,4 +98,6 @@ export interface SocketData {
   tokenExpiresAt?: number;
   /** Set once the token has expired, until the socket re-authenticates. */
   tokenExpired?: boolean;
+  /** A restored session's rooms and missed packets, until its new handshake is checked. */
+  heldRecovery?: HeldRecovery;
 }

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Server as HttpServer } from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Server, type ServerOptions } from 'socket.io';
@@ -10,6 +11,7 @@ import type { Logger } from '../lib/logger';
 import type { Metrics } from '../lib/metrics';
 import { isOriginAllowed } from '../lib/origins';
 import { attachBroadcaster } from './broadcaster';
+import { completeRecovery, withCheckedRecovery } from './checked-recovery';
 import { shareInvalidations } from './cluster-invalidation';
 import type { RealtimeContext } from './context';
 import { socketEventDispatcher } from './ack';
@@ -77,7 +79,8 @@ export function createRealtime(http: HttpServer, deps: RealtimeDeps): Realtime {
       );
     },
     // One node: our buffer for recovery (recovery-adapter.ts); several: the cluster's.
-    adapter: deps.adapter ?? RecoveryAdapter,
+    // Either way a restored session is checked before the socket gets anything back.
+    adapter: withCheckedRecovery(deps.adapter ?? RecoveryAdapter),
   });
   const { chat, logger } = deps;
   const socketsOf = async (userId: string) => (await io.in(userRoom(userId)).fetchSockets()).length;
@@ -87,6 +90,13 @@ export function createRealtime(http: HttpServer, deps: RealtimeDeps): Realtime {
       maxSocketsPerUser: chat.limits.socketsPerUser,
     }),
   );
+  io.use((socket, next) => {
+    void completeRecovery(
+      socket,
+      () => randomBytes(16).toString('base64url'),
+      (err) => logger.warn({ err, socketId: socket.id }, 'recovery not checked: starts afresh'),
+    ).then(() => next());
+  });
   const detach = attachBroadcaster(io, chat.events);
   if (deps.adapter) {
     shareInvalidations(io, chat.participation, deps.clusterReliable ?? (() => true), logger);

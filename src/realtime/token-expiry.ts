@@ -1,15 +1,12 @@
-import { Types } from 'mongoose';
-import { Conversation } from '../../models';
 import { AppError } from '../lib/errors';
 import type { TokenVerifier } from '../lib/jwt';
 import type { Logger } from '../lib/logger';
 import type { SocketEventTable } from './ack';
 import type { AckBody } from './contract';
-import { userRoom } from './rooms';
+import { joinAllowedRooms } from './room-check';
 import type { ChatSocket } from './socket-types';
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
-const CONVERSATION_ROOM = /^conversation:([0-9a-f]{24})(?::karmyq)?$/;
 
 /** A socket whose token has expired: the rooms it was taken out of, and its deadline. */
 interface Suspension {
@@ -98,7 +95,8 @@ export class TokenExpiry {
     if (suspension) {
       clearTimeout(suspension.graceTimer);
       this.suspensions.delete(socket);
-      await restoreRooms(socket, suspension.rooms, userId);
+      // Rejoins the rooms it left, except conversations it no longer belongs to.
+      await joinAllowedRooms(socket, suspension.rooms, userId);
       socket.data.tokenExpired = false;
     }
     this.schedule(socket);
@@ -122,24 +120,4 @@ export class TokenExpiry {
 
 function disconnectNow(socket: ChatSocket): void {
   socket.disconnect(true);
-}
-
-/** Rejoins the rooms a suspended socket left, except conversations it no longer belongs to. */
-async function restoreRooms(socket: ChatSocket, suspended: string[], userId: string) {
-  const conversationIds = suspended
-    .map((room) => CONVERSATION_ROOM.exec(room)?.[1])
-    .filter((id): id is string => Boolean(id));
-  const stillIn = new Set(
-    (
-      await Conversation.find(
-        { _id: { $in: conversationIds }, participants: new Types.ObjectId(userId) },
-        { _id: 1 },
-      ).lean()
-    ).map((c) => c._id.toString()),
-  );
-  const rooms = suspended.filter((room) => {
-    const id = CONVERSATION_ROOM.exec(room)?.[1];
-    return id ? stillIn.has(id) : room === userRoom(userId);
-  });
-  await Promise.all(rooms.map((room) => socket.join(room)));
 }

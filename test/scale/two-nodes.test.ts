@@ -1,3 +1,4 @@
+import { io as connect } from 'socket.io-client';
 import request from 'supertest';
 import { Message } from '../../models';
 import type { MessageView } from '../../src/chat/types';
@@ -183,6 +184,48 @@ describeWithRedis('two nodes over Redis', () => {
       (m) => m.text,
     );
     expect(texts).toEqual(['warms node A up', 'unblocked']);
+  });
+
+  it('recovers a dropped socket on node B through Redis, without a conversation it was removed from', async () => {
+    // A client that reconnects by itself (connectClient's do not).
+    const rb: ClientSocket = connect(nodeB.url, {
+      auth: { token: b.token },
+      transports: ['websocket'],
+      reconnectionDelay: 50,
+      forceNew: true,
+    });
+    sockets.push(rb);
+    await new Promise<void>((resolve) => rb.once('connect', () => resolve()));
+    expect(await emitAck(rb, 'join_conversation', conv)).toMatchObject({ success: true });
+    const texts: string[] = [];
+    rb.on('new_message', (m) => texts.push((m as MessageView).text));
+    const removed = record(rb, 'removed_from_conversation');
+    const send = (text: string) => emitAck(sa, 'send_message', { conversation_id: conv, text });
+    const dropWhile = async (work: () => Promise<unknown>) => {
+      const back = new Promise<void>((resolve) => rb.once('connect', () => resolve()));
+      rb.io.engine.close();
+      await work();
+      await back;
+      expect(rb.recovered).toBe(true);
+    };
+    await send('first');
+    await waitFor(() => texts.length === 1, 5000);
+
+    await dropWhile(() => send('while away'));
+    await waitFor(() => texts.length === 2, 5000);
+    await dropWhile(async () => {
+      await request(nodeA.url)
+        .delete(`/api/chat/conversations/${conv}/participants/${b.id}`)
+        .set('Authorization', `Bearer ${a.token}`)
+        .expect(200);
+      await send('secret');
+    });
+    await waitFor(() => removed.length === 1, 5000);
+    await send('secret too');
+    await settle(QUIET_MS);
+
+    expect(texts).toEqual(['first', 'while away']);
+    expect(removed).toEqual([{ conversation_id: conv }]);
   });
 
   it('keeps seq gapless when both nodes take sends for one conversation at once', async () => {

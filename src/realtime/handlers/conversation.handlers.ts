@@ -1,7 +1,8 @@
-import { requireParticipation } from '../../chat/conversation.service';
 import type { ChatServices } from '../../chat';
 import type { SocketEventTable } from '../ack';
+import { AppError } from '../../lib/errors';
 import { parseConversationRef } from '../payloads';
+import { joinAllowedRooms } from '../room-check';
 import { allConversationRooms, conversationRoom } from '../rooms';
 
 /** join_conversation / leave_conversation / mark_read. */
@@ -10,9 +11,14 @@ export function conversationHandlers(chat: ChatServices): SocketEventTable {
     async join_conversation(socket, payload) {
       const actor = socket.data.actor;
       const { conversationId, dialect } = parseConversationRef(payload, actor.id);
-      // Only participants join; for anyone else the conversation "does not exist".
-      await requireParticipation(conversationId, actor.id);
-      await socket.join(conversationRoom(conversationId, dialect));
+      const joined = await joinAllowedRooms(
+        socket,
+        [conversationRoom(conversationId, dialect)],
+        actor.id,
+      );
+      // Only participants join (a removal while joining takes the socket out again);
+      // for anyone else the conversation "does not exist".
+      if (!joined.has(conversationId)) throw new AppError('CONVERSATION_NOT_FOUND');
       return { success: true, data: { conversation_id: conversationId } };
     },
 

@@ -1,0 +1,103 @@
+import type { Namespace, ServerOptions } from 'socket.io';
+import type { Adapter, PrivateSessionId, Session } from 'socket.io-adapter';
+import type { ChatSocket } from './socket-types';
+import { joinAllowedRooms } from './room-check';
+
+type AdapterConstructor = ServerOptions['adapter'];
+
+/** What a restored session held, kept aside until the socket's new handshake is authenticated. */
+export interface HeldRecovery {
+  /** The user the session belonged to. */
+  userId: string | undefined;
+  rooms: string[];
+  missedPackets: unknown[][];
+}
+
+interface PacketWriter {
+  packet(packet: { type: number; data: unknown[] }): void;
+}
+const EVENT_PACKET = 2;
+
+/** Events a socket gets even for a conversation it has left: they say it was removed. */
+const ALWAYS_REPLAYED = new Set(['removed_from_conversation']);
+
+/**
+ * Connection state recovery, checked. On its own, Socket.IO rejoins a recovering
+ * socket's rooms and writes the packets it missed as soon as the session is found,
+ * before any middleware has looked at the new handshake. So a user removed from a
+ * conversation while disconnected got its messages on reconnecting, and a session
+ * id presented with another user's token resumed that user's rooms.
+ *
+ * This wraps any adapter (ours, or the Redis one) so that a restored session
+ * reaches Socket.IO empty: no rooms, no packets, and in socket.data only what was
+ * held back. `completeRecovery`, a middleware after authentication, then gives the
+ * socket back only what its user may have now.
+ */
+export function withCheckedRecovery(adapter: AdapterConstructor): AdapterConstructor {
+  // Socket.IO calls the adapter with `new`; a function returning an object yields that object.
+  return function checkedAdapter(nsp: Namespace): Adapter {
+    const instance = new (adapter as new (nsp: Namespace) => Adapter)(nsp);
+    const restore = instance.restoreSession.bind(instance);
+    instance.restoreSession = async (pid: PrivateSessionId, offset: string) => {
+      const session = await restore(pid, offset);
+      if (!session) return session;
+      const previous = session.data as { actor?: { id?: unknown } } | undefined;
+      const held: HeldRecovery = {
+        userId: typeof previous?.actor?.id === 'string' ? previous.actor.id : undefined,
+        rooms: [...session.rooms],
+        missedPackets: session.missedPackets as unknown[][],
+      };
+      return { ...session, rooms: [], missedPackets: [], data: { heldRecovery: held } } as Session;
+    };
+    return instance;
+  } as unknown as AdapterConstructor;
+}
+
+/**
+ * After authentication: a recovering socket of the same user rejoins the rooms it
+ * may still be in (checked as a join is) and gets the missed packets of those
+ * rooms. One presented with another user's token, or whose rooms could not be
+ * checked, starts afresh: a new session id, so its client knows it did not
+ * recover and joins again. Never rejects.
+ */
+export async function completeRecovery(
+  socket: ChatSocket,
+  newSessionId: () => string,
+  onError: (err: unknown) => void,
+): Promise<void> {
+  const held = socket.data.heldRecovery;
+  delete socket.data.heldRecovery;
+  if (!socket.recovered || !held) return;
+  const userId = socket.data.actor.id;
+  if (held.userId !== userId) return startAfresh(socket, newSessionId);
+  let conversations: Set<string>;
+  try {
+    conversations = await joinAllowedRooms(socket, held.rooms, userId);
+  } catch (err) {
+    onError(err);
+    await Promise.all(held.rooms.map((room) => socket.leave(room)));
+    return startAfresh(socket, newSessionId);
+  }
+  for (const packet of held.missedPackets) {
+    if (replayable(packet, conversations)) {
+      // What Socket.IO itself does with missed packets (its internal `packet`, as
+      // emit() would store them again): written before CONNECT, the client emits
+      // them right after it.
+      (socket as unknown as PacketWriter).packet({ type: EVENT_PACKET, data: packet });
+    }
+  }
+}
+
+function startAfresh(socket: ChatSocket, newSessionId: () => string): void {
+  // Socket.IO has no API for this; both fields are read when CONNECT is written.
+  const internals = socket as unknown as { recovered: boolean; pid: string };
+  internals.recovered = false;
+  internals.pid = newSessionId();
+}
+
+function replayable(packet: unknown[], conversations: Set<string>): boolean {
+  const [event, payload] = packet;
+  if (ALWAYS_REPLAYED.has(String(event))) return true;
+  const conversationId = (payload as { conversation_id?: unknown } | null)?.conversation_id;
+  return typeof conversationId !== 'string' || conversations.has(conversationId);
+}

@@ -1,0 +1,48 @@
+import { Types } from 'mongoose';
+import { Conversation } from '../../models';
+import { userRoom } from './rooms';
+import type { ChatSocket } from './socket-types';
+
+const CONVERSATION_ROOM = /^conversation:([0-9a-f]{24})(?::karmyq)?$/;
+
+/** The conversation a room belongs to, if it is a conversation room. */
+export function conversationOfRoom(room: string): string | undefined {
+  return CONVERSATION_ROOM.exec(room)?.[1];
+}
+
+/** Which of these conversations the user takes part in now (read from the database). */
+async function conversationsWithMember(ids: string[], userId: string): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
+  const found = await Conversation.find(
+    { _id: { $in: ids }, participants: new Types.ObjectId(userId) },
+    { _id: 1 },
+  ).lean();
+  return new Set(found.map((c) => c._id.toString()));
+}
+
+/**
+ * Joins the rooms of `rooms` the user may be in: its own room, and the rooms of
+ * conversations it takes part in. Membership is read again once the socket is in:
+ * a removal committed between the first read and the join made the user's sockets
+ * leave before this one was there, so without the second read the socket would
+ * stay subscribed for good. Returns the conversations the socket is now in.
+ */
+export async function joinAllowedRooms(
+  socket: ChatSocket,
+  rooms: string[],
+  userId: string,
+): Promise<Set<string>> {
+  const wanted = [...new Set(rooms.map(conversationOfRoom).filter((id) => id !== undefined))];
+  const allowed = await conversationsWithMember(wanted, userId);
+  const permitted = (room: string, members: Set<string>) => {
+    const id = conversationOfRoom(room);
+    return id ? members.has(id) : room === userRoom(userId);
+  };
+  const joined = rooms.filter((room) => permitted(room, allowed));
+  await Promise.all(joined.map((room) => socket.join(room)));
+  if (allowed.size === 0) return allowed;
+  const confirmed = await conversationsWithMember([...allowed], userId);
+  const removedMeanwhile = joined.filter((room) => !permitted(room, confirmed));
+  await Promise.all(removedMeanwhile.map((room) => socket.leave(room)));
+  return confirmed;
+}
