@@ -178,7 +178,17 @@ export function createConversationService(
       }
       if ((await countExistingUsers(added)) !== added.length) throw new AppError('USER_NOT_FOUND');
       const participants = [...stored.participants.map(String), ...added];
+      // Blocks between a newcomer and anyone already in are kept on the conversation,
+      // as a new one keeps them, so that sends honour them; and, as there, someone
+      // who blocked the caller cannot be pulled in by them.
+      const newBlocks = (await blocksAmong(participants)).filter((pair) =>
+        added.some((id) => sameId(pair.blocker_id, id) || sameId(pair.blocked_id, id)),
+      );
+      if (newBlocks.some((pair) => sameId(pair.blocked_id, actor.id))) {
+        throw new AppError('BLOCKED');
+      }
       await updateMembership(stored, participants, {
+        ...(newBlocks.length > 0 ? { $addToSet: { blocks: { $each: newBlocks } } } : {}),
         $push: {
           participants: { $each: added.map((id) => new Types.ObjectId(id)) },
           members: {

@@ -118,6 +118,40 @@ describe('blocking a user', () => {
     expect(await Message.countDocuments()).toBe(0);
   });
 
+  it('refuses to add someone who blocked the caller to a conversation; nothing changes', async () => {
+    const [carol, mallory, eve] = await createUsers(3);
+    await blocks(carol).post(`/blocks/${mallory.id}`);
+    const conv = await createConversation([mallory, eve]);
+
+    const res = await blocks(mallory).post(`/conversations/${conv}/participants`, {
+      user_id: carol.id,
+    });
+
+    expectEnvelope(res, 403, 'BLOCKED');
+    const stored = await Conversation.findById(conv).lean();
+    expect(stored?.participants.map(String)).toEqual([mallory.id, eve.id]);
+    expect(stored?.blocks).toEqual([]);
+  });
+
+  it('keeps a newcomer’s blocks when someone else adds them: the blocked member cannot send', async () => {
+    const [carol, mallory, eve] = await createUsers(3);
+    await blocks(carol).post(`/blocks/${mallory.id}`);
+    const conv = await createConversation([mallory, eve]);
+
+    const added = await blocks(eve).post(`/conversations/${conv}/participants`, {
+      user_id: carol.id,
+    });
+    const send = await blocks(mallory).post(`/conversations/${conv}/messages`, { text: 'hi' });
+
+    expect(added.status).toBe(200);
+    expectEnvelope(send, 403, 'BLOCKED');
+    expect(await Message.countDocuments()).toBe(0);
+    const stored = await Conversation.findById(conv).lean();
+    expect(stored?.blocks?.map((b) => [String(b.blocker_id), String(b.blocked_id)])).toEqual([
+      [carol.id, mallory.id],
+    ]);
+  });
+
   it('unblocking lets the user send again, with the new_message and the notification', async () => {
     const { a, b, conv, sa } = await pair();
     await blocks(b).post(`/blocks/${a.id}`);
