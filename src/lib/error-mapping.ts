@@ -77,5 +77,20 @@ export function toAppError(err: unknown): AppError {
   if (isAppError(availability)) return availability;
   // A URIError from a malformed percent-encoded path is the client's mistake too.
   if (err instanceof URIError) return new AppError('VALIDATION_FAILED', 'Malformed URL');
+  const clientError = exposedClientError(err);
+  if (clientError) return clientError;
   return new AppError('INTERNAL');
+}
+
+/**
+ * An error the body parser raised without a type we know (a compressed body that
+ * does not decompress, say): it marks its own 4xx status as safe to expose, so it
+ * is the client's mistake, never a 500.
+ */
+function exposedClientError(err: unknown): AppError | undefined {
+  const { expose, status } = (err ?? {}) as { expose?: unknown; status?: unknown };
+  if (expose !== true || typeof status !== 'number' || status < 400 || status > 499) return;
+  if (status === 413) return new AppError('PAYLOAD_TOO_LARGE');
+  if (status === 415) return new AppError('UNSUPPORTED_MEDIA_TYPE');
+  return new AppError('VALIDATION_FAILED', 'The request body could not be read');
 }

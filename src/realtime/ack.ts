@@ -20,10 +20,13 @@ export type SocketEventTable = Partial<Record<keyof ClientToServerEvents, Socket
 /** The only event a socket whose token has expired may send: it is how the socket recovers. */
 const ANSWERED_WHILE_EXPIRED: ReadonlySet<string> = new Set(['authenticate']);
 
+/** The answer to an event no handler takes, when the client asked for one. */
+const UNKNOWN_EVENT = failureBody(new AppError('ROUTE_NOT_FOUND', 'Unknown event'));
+
 /**
  * One catch-all listener (`socket.onAny`) for every socket, routing each event
- * to its handler. Events without a handler are ignored, as Socket.IO ignores an
- * event nobody listens to.
+ * to its handler. An event without a handler does nothing; if it came with an
+ * ack, the ack says so rather than leaving the client to time out.
  */
 export function socketEventDispatcher(tables: SocketEventTable[], ctx: RealtimeContext) {
   const routes = new Map<string, SocketEventHandler>();
@@ -36,7 +39,18 @@ export function socketEventDispatcher(tables: SocketEventTable[], ctx: RealtimeC
   // Socket.IO calls an onAny listener with the socket as `this`.
   return function dispatch(this: ChatSocket, event: unknown, ...args: unknown[]): void {
     const handler = typeof event === 'string' ? routes.get(event) : undefined;
-    if (handler) void answer(this, event as string, handler, args, ctx);
+    if (handler) {
+      void answer(this, event as string, handler, args, ctx);
+      return;
+    }
+    const ack = args[args.length - 1];
+    if (typeof ack === 'function') {
+      try {
+        (ack as (body: AckBody) => void)(UNKNOWN_EVENT);
+      } catch (err) {
+        ctx.logger.warn({ err }, 'socket ack callback threw');
+      }
+    }
   };
 }
 

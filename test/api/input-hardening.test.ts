@@ -1,3 +1,4 @@
+import { gzipSync } from 'node:zlib';
 import { Types } from 'mongoose';
 import request from 'supertest';
 import { Conversation, Message } from '../../models';
@@ -42,6 +43,39 @@ describe('input hardening', () => {
 
     expectFailure(res, 400);
     expect(await Message.countDocuments()).toBe(0);
+  });
+
+  it.each(['gzip', 'deflate', 'br'])(
+    'answers 400, not 500, for a body labelled %s that does not decompress, storing nothing',
+    async (encoding) => {
+      const { app, alice, conversationId } = await setup();
+
+      const res = await request(app)
+        .post(`${CHAT}/conversations/${conversationId}/messages`)
+        .set('Authorization', `Bearer ${alice.token}`)
+        .set('Content-Type', 'application/json')
+        .set('Content-Encoding', encoding)
+        .send('{"text":"x"}');
+
+      expectFailure(res, 400, 'VALIDATION_FAILED');
+      expect(await Message.countDocuments()).toBe(0);
+    },
+  );
+
+  it('accepts a gzip-compressed JSON body', async () => {
+    const { app, alice, conversationId } = await setup();
+
+    const res = await request(app)
+      .post(`${CHAT}/conversations/${conversationId}/messages`)
+      .set('Authorization', `Bearer ${alice.token}`)
+      .set('Content-Type', 'application/json')
+      .set('Content-Encoding', 'gzip')
+      // Sent as the bytes given (superagent would serialize a Buffer as JSON).
+      .serialize((bytes: Buffer) => bytes as unknown as string)
+      .send(gzipSync(JSON.stringify({ text: 'compressed' })));
+
+    expect(res.status).toBe(201);
+    expect((await Message.findOne().lean())?.text).toBe('compressed');
   });
 
   it('answers 413 for a body over 32kb, storing nothing', async () => {
