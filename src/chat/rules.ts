@@ -44,3 +44,14 @@ export function checkedClientMessageId(value: unknown): string | undefined {
   }
   return value;
 }
+
+/**
+ * The Karmyq dialect names the acting user in the payload. It is never trusted:
+ * it must match the authenticated user, or the event is refused.
+ */
+export function assertClaimedUser(claimed: unknown, actorId: string, field: string): void {
+  if (claimed === undefined || claimed === null) return;
+  if (typeof claimed !== 'string' || claimed.toLowerCase() !== actorId) {
+    throw new AppError('FORBIDDEN', `${field} does not match the authenticated user`);
+  }
+}

@@ -6,6 +6,22 @@ import type { ChatServer } from './socket-types';
 export const PREVIEW_LENGTH = 60;
 
 /**
+ * The first PREVIEW_LENGTH characters (code points, so an emoji is never cut in
+ * half into a lone surrogate that renders as garbage).
+ */
+export function previewOf(text: string): string {
+  if (text.length <= PREVIEW_LENGTH) return text;
+  let end = 0;
+  for (let count = 0; count < PREVIEW_LENGTH && end < text.length; count++) {
+    const unit = text.charCodeAt(end);
+    const next = text.charCodeAt(end + 1); // NaN past the end
+    const isPair = unit >= 0xd800 && unit <= 0xdbff && next >= 0xdc00 && next <= 0xdfff;
+    end += isPair ? 2 : 1;
+  }
+  return text.slice(0, end);
+}
+
+/**
  * Turns committed domain events into Socket.IO events. Because REST and socket
  * sends both go through the services, both produce exactly these emits.
  */
@@ -28,7 +44,7 @@ export function attachBroadcaster(io: ChatServer, events: ChatEventHub): () => v
         io.to(recipients.map(userRoom)).emit('message_notification', {
           conversation_id: conversationId,
           sender: sender._id,
-          preview: message.text.slice(0, PREVIEW_LENGTH),
+          preview: previewOf(message.text),
           message_id: message._id.toString(),
           seq: message.seq,
         });

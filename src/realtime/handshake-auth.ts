@@ -1,4 +1,5 @@
 import type { Socket } from 'socket.io';
+import { assertClaimedUser } from '../chat/rules';
 import type { Actor } from '../chat/types';
 import { AppError, isAppError } from '../lib/errors';
 import { bearerToken, type TokenVerifier } from '../lib/jwt';
@@ -37,12 +38,15 @@ export function handshakeAuth(
       const token = handshakeToken(socket.handshake);
       if (!token) throw new AppError('UNAUTHENTICATED', 'Authentication required: pass auth.token');
       const { userId, expiresAt } = verifier.verify(token);
+      // A Karmyq client also names its user in the query: never trusted, and it must be the token's.
+      assertClaimedUser(socket.handshake.query?.userId, userId, 'query.userId');
       const actor = await loadActor(userId);
       if (!actor) throw new AppError('UNAUTHENTICATED', 'User no longer exists');
-      // A recovering socket is already counted in its user's room.
+      // A socket recovering its own session is already counted in its user's room.
+      const recoversOwnSession = socket.recovered && socket.data.heldRecovery?.userId === userId;
       if (
         limit &&
-        !socket.recovered &&
+        !recoversOwnSession &&
         (await limit.socketsOf(userId)) >= limit.maxSocketsPerUser
       ) {
         throw AppError.rateLimited(

@@ -1,5 +1,5 @@
 import { isObjectIdString } from '../chat/ids';
-import { checkedText } from '../chat/rules';
+import { assertClaimedUser, checkedText } from '../chat/rules';
 import { AppError } from '../lib/errors';
 import type { Dialect } from './rooms';
 
@@ -28,17 +28,6 @@ function conversationIdFrom(value: unknown): string {
     ]);
   }
   return value.toLowerCase();
-}
-
-/**
- * The Karmyq dialect names the acting user in the payload. It is never trusted:
- * it must match the authenticated user, or the event is refused.
- */
-export function assertClaimedUser(claimed: unknown, actorId: string, field: string): void {
-  if (claimed === undefined || claimed === null) return;
-  if (typeof claimed !== 'string' || claimed.toLowerCase() !== actorId) {
-    throw new AppError('FORBIDDEN', `${field} does not match the authenticated user`);
-  }
 }
 
 /** `"<conversationId>"` (Horse Trust) or `{conversation_id, user_id}` (Karmyq). */

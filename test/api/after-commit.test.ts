@@ -1,3 +1,4 @@
+import { Types } from 'mongoose';
 import { Conversation, Message } from '../../models';
 import type { MessageView } from '../../src/chat/types';
 import { createConversation, createUsers } from '../factories';
@@ -33,7 +34,7 @@ describe('after the commit point', () => {
     // A real write error from the database: the send's update (counters on, as
     // deleted_count says) increments recorded_count, here not a number.
     await Conversation.collection.updateOne(
-      { _id: Conversation.castObject({ _id: conversationId })._id },
+      { _id: new Types.ObjectId(conversationId) },
       { $set: { deleted_count: 0, recorded_count: 'not a number' } },
     );
 

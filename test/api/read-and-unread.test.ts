@@ -51,6 +51,23 @@ describe.each([['read'], ['mark-read']])('POST /api/chat/conversations/:id/%s', 
     ]);
   });
 
+  it('takes a Karmyq {user_id} naming the caller, and refuses anyone else’s (403) or a malformed one (400)', async () => {
+    const { app, events } = buildTestApp();
+    const [alice, bob] = await createUsers(2);
+    const conversationId = await createConversation([alice, bob]);
+    await insertMessages(conversationId, [alice], 2);
+    const bobApi = client(app, bob.token);
+    const path = `/conversations/${conversationId}/${action}`;
+
+    expectFailure(await bobApi.post(path, { user_id: alice.id }), 403, 'FORBIDDEN');
+    expectFailure(await bobApi.post(path, { user_id: { $ne: null } }), 400, 'VALIDATION_FAILED');
+    expect(await unreadOf(bobApi)).toBe(2);
+    expect(eventsOf(events, 'messagesRead')).toHaveLength(0);
+
+    expect((await bobApi.post(path, { user_id: bob.id })).status).toBe(200);
+    expect(await unreadOf(bobApi)).toBe(0);
+  });
+
   it('is idempotent: a second call marks nothing and records no event', async () => {
     const { app, events } = buildTestApp();
     const [alice, bob] = await createUsers(2);

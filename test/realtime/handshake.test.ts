@@ -127,6 +127,22 @@ describe('Socket.IO handshake', () => {
     expect(error.message).toMatch(/^Authentication required/);
   });
 
+  it('refuses a query.userId that names someone other than the token’s user, and accepts the same one', async () => {
+    const { a, b } = await participantsAndOutsider();
+
+    const error = await refusal(a.id, a.token, {
+      auth: { token: a.token },
+      query: { userId: b.id },
+    });
+    const karmyq = await suite.connect(a.token, {
+      auth: { token: a.token },
+      query: { userId: a.id },
+    });
+
+    expect(error.message).toBe('query.userId does not match the authenticated user');
+    expect(karmyq.connected).toBe(true);
+  });
+
   it.each<[string, (token: string) => ConnectOptions]>([
     ['header', (token) => ({ auth: {}, extraHeaders: { Authorization: `Bearer ${token}` } })],
     ['query', (token) => ({ auth: {}, query: { token } })],

@@ -1,7 +1,7 @@
 import type { Request, Response } from 'express';
 import { matchedData } from 'express-validator';
 import type { ChatServices } from '../../chat';
-import { LIST_LIMIT_DEFAULT } from '../../chat/rules';
+import { assertClaimedUser, LIST_LIMIT_DEFAULT } from '../../chat/rules';
 import { actorOf } from '../middleware/authenticate';
 
 export function conversationController(chat: ChatServices) {
@@ -49,8 +49,10 @@ export function conversationController(chat: ChatServices) {
     },
 
     async markRead(req: Request, res: Response) {
-      const { id } = matchedData(req, { locations: ['params'] }) as { id: string };
-      res.json({ success: true, data: await chat.reads.markAllRead(actorOf(res), id) });
+      const { id, user_id } = matchedData(req) as { id: string; user_id?: string };
+      const actor = actorOf(res);
+      assertClaimedUser(user_id, actor.id, 'user_id');
+      res.json({ success: true, data: await chat.reads.markAllRead(actor, id) });
     },
 
     async unreadCount(_req: Request, res: Response) {

@@ -7,6 +7,7 @@ import { syncController } from '../controllers/sync.controller';
 import { validate } from '../middleware/validate';
 import {
   conversationIdRules,
+  markReadRules,
   createConversationRules,
   listConversationsRules,
   participantsRules,
@@ -39,12 +40,8 @@ export function chatRoutes(chat: ChatServices, authenticate: RequestHandler): Ro
     validate(deleteMessageRules),
     messages.remove,
   );
-  router.post('/conversations/:id/read', validate(conversationIdRules), conversations.markRead);
-  router.post(
-    '/conversations/:id/mark-read',
-    validate(conversationIdRules),
-    conversations.markRead,
-  );
+  router.post('/conversations/:id/read', validate(markReadRules), conversations.markRead);
+  router.post('/conversations/:id/mark-read', validate(markReadRules), conversations.markRead);
   router.post(
     '/conversations/:id/participants',
     validate(participantsRules),

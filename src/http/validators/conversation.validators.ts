@@ -38,6 +38,9 @@ export const listConversationsRules = [
 
 export const conversationIdRules = [objectIdParam('id')];
 
+/** Mark-read; a Karmyq client names itself in `user_id`, which must be the caller (controller). */
+export const markReadRules = [objectIdParam('id'), mongoIdBody('user_id')];
+
 export const participantsRules = [
   objectIdParam('id'),
   mongoIdBody('user_id'),
