@@ -8,6 +8,7 @@ import { authenticate, type ActorLoader } from './http/middleware/authenticate';
 import { errorHandler, notFoundHandler } from './http/middleware/errors';
 import { chatRoutes } from './http/routes/chat.routes';
 import { databaseGuard, drainGuard, originGuard } from './http/middleware/guards';
+import type { MetricsAccess } from './config';
 import { healthRoutes, metricsRoute, type ReadinessCheck } from './http/routes/health.routes';
 import { Lifecycle } from './lib/lifecycle';
 import type { Metrics } from './lib/metrics';
@@ -25,6 +26,8 @@ export interface AppDeps {
   corsOrigins?: string[];
   lifecycle?: Lifecycle;
   metrics?: Metrics;
+  /** Who may read /metrics (default: anyone, as in development). */
+  metricsAccess?: MetricsAccess;
   /** Whether the database connection is up (fast 503 when not). */
   databaseConnected?: () => boolean;
 }
@@ -63,7 +66,7 @@ export function createApp(deps: AppDeps): Express {
   );
   const lifecycle = deps.lifecycle ?? new Lifecycle();
   app.use(healthRoutes(deps.readiness, lifecycle));
-  if (deps.metrics) app.use(metricsRoute(deps.metrics));
+  if (deps.metrics) app.use(metricsRoute(deps.metrics, deps.metricsAccess ?? 'open'));
   app.use(originGuard(deps.corsOrigins ?? ['*']));
   app.use(drainGuard(lifecycle));
   app.use(express.json({ limit: deps.bodyLimit ?? '32kb', strict: true }));

@@ -33,7 +33,16 @@ export interface Config {
   participationCacheTtlMs: number;
   /** Where V8 collects garbage (lib/gc-threads.ts): a start-up flag, chosen by gc-flags.ts. */
   gcThreads: GcThreadsMode;
+  /** Who may read /metrics: a bearer token, else open outside production and off in it. */
+  metricsAccess: MetricsAccess;
 }
+
+/**
+ * Who may read /metrics. It shares the API's port, so "an internal network only"
+ * cannot be left to the network: `{token}` asks for `Authorization: Bearer
+ * <METRICS_TOKEN>` (what a Prometheus scrape config sends), `off` serves nothing.
+ */
+export type MetricsAccess = 'open' | 'off' | { token: string };
 
 /** `auto`: main-thread GC when one CPU is available; `main`: always; `default`: V8's own choice. */
 export type GcThreadsMode = 'auto' | 'main' | 'default';
@@ -168,5 +177,16 @@ export function loadConfig(env: Env = process.env): Config {
       600000,
     ),
     gcThreads: gcThreadsModeFrom(env),
+    metricsAccess: metricsAccessFrom(env.METRICS_TOKEN, nodeEnv),
   };
+}
+
+const METRICS_TOKEN_MIN = 16;
+
+function metricsAccessFrom(token: string | undefined, nodeEnv: string): MetricsAccess {
+  if (token === undefined || token === '') return nodeEnv === 'production' ? 'off' : 'open';
+  if (token.length < METRICS_TOKEN_MIN) {
+    throw new ConfigError(`METRICS_TOKEN must be at least ${METRICS_TOKEN_MIN} characters`);
+  }
+  return { token };
 }

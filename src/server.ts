@@ -63,6 +63,9 @@ export async function startServer(
     await connectDatabase(databaseUri, options.dbName);
     logger.info('database connected');
   }
+  if (config.metricsAccess === 'off') {
+    logger.info('GET /metrics is off in production until METRICS_TOKEN is set');
+  }
   if (config.jwt.usingDevSecret) {
     logger.warn(
       'JWT_SECRET is unset: using the built-in development secret (refused when NODE_ENV=production)',
@@ -98,6 +101,7 @@ export async function startServer(
     logger,
     lifecycle,
     metrics,
+    metricsAccess: config.metricsAccess,
     corsOrigins: config.corsOrigins,
     bodyLimit: config.bodyLimit,
     databaseConnected: () => mongoose.connection.readyState === 1,

@@ -1,6 +1,7 @@
 import request from 'supertest';
 import { createConversation, createUsers } from '../factories';
 import { emitAck, waitFor } from '../helpers/realtime';
+import { ConfigError, loadConfig } from '../../src/config';
 import { useSecureServer } from './support';
 
 /** One sample of the Prometheus text exposition, 0 when the series is absent. */
@@ -100,5 +101,52 @@ describe('GET /metrics', () => {
     expect(delta('chat_rejected_total', '{code="INVALID_ID"}')).toBe(1);
     expect(delta('chat_messages_sent_total')).toBe(1);
     expect(delta('chat_database_errors_total')).toBe(0);
+  });
+});
+
+describe('GET /metrics with METRICS_TOKEN', () => {
+  const token = 'scrape-token-0123456789';
+  const suite = useSecureServer({ METRICS_TOKEN: token });
+
+  it.each([
+    ['no Authorization header', undefined],
+    ['another token', 'Bearer scrape-token-9876543210'],
+    ['the token without Bearer', token],
+  ])('answers 401 in the envelope to %s, with no metrics', async (_case, header) => {
+    const req = request(suite.server.http).get('/metrics');
+    const res = await (header ? req.set('Authorization', header) : req);
+
+    expect(res.status).toBe(401);
+    expect(res.body).toEqual({
+      success: false,
+      message: 'Metrics need the METRICS_TOKEN',
+      code: 'UNAUTHENTICATED',
+    });
+    expect(res.text).not.toContain('chat_sockets_connected');
+  });
+
+  it('serves them to the bearer of the token', async () => {
+    const res = await request(suite.server.http)
+      .get('/metrics')
+      .set('Authorization', `Bearer ${token}`);
+
+    expect(res.status).toBe(200);
+    expect(res.text).toContain('# TYPE chat_sockets_connected gauge');
+  });
+});
+
+describe('METRICS_TOKEN configuration', () => {
+  const production = { NODE_ENV: 'production', JWT_SECRET: 'p'.repeat(40) };
+
+  it('turns /metrics off in production without a token, and leaves it open in development', () => {
+    expect(loadConfig(production).metricsAccess).toBe('off');
+    expect(loadConfig({ NODE_ENV: 'development' }).metricsAccess).toBe('open');
+    expect(loadConfig({ ...production, METRICS_TOKEN: 'x'.repeat(16) }).metricsAccess).toEqual({
+      token: 'x'.repeat(16),
+    });
+  });
+
+  it('refuses a token shorter than 16 characters', () => {
+    expect(() => loadConfig({ METRICS_TOKEN: 'short' })).toThrow(ConfigError);
   });
 });

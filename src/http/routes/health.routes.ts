@@ -1,5 +1,8 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { Router } from 'express';
 import type { Lifecycle } from '../../lib/lifecycle';
+import type { MetricsAccess } from '../../config';
+import { bearerToken } from '../../lib/jwt';
 import type { Metrics } from '../../lib/metrics';
 
 export type ReadinessCheck = () => Promise<Record<string, boolean>>;
@@ -24,12 +27,26 @@ export function healthRoutes(readiness: ReadinessCheck, lifecycle: Lifecycle): R
   return router;
 }
 
-/** Prometheus text format. Expose it on an internal network only. */
-export function metricsRoute(metrics: Metrics): Router {
+/** Prometheus text format, for the callers `access` lets in (401 for the others). */
+export function metricsRoute(metrics: Metrics, access: MetricsAccess): Router {
   const router = Router();
-  router.get('/metrics', async (_req, res) => {
+  if (access === 'off') return router;
+  const expected = access === 'open' ? null : digest(access.token);
+  router.get('/metrics', async (req, res) => {
+    const presented = bearerToken(req.headers.authorization);
+    if (expected && !(presented && timingSafeEqual(digest(presented), expected))) {
+      res.status(401).json({
+        success: false,
+        message: 'Metrics need the METRICS_TOKEN',
+        code: 'UNAUTHENTICATED',
+      });
+      return;
+    }
     res.setHeader('Content-Type', metrics.registry.contentType);
     res.send(await metrics.registry.metrics());
   });
   return router;
 }
+
+/** Compared as digests, so that neither the length nor the content leaks through timing. */
+const digest = (value: string): Buffer => createHash('sha256').update(value).digest();
