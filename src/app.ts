@@ -9,6 +9,7 @@ import { errorHandler, notFoundHandler } from './http/middleware/errors';
 import { chatRoutes } from './http/routes/chat.routes';
 import { databaseGuard, drainGuard, originGuard } from './http/middleware/guards';
 import type { MetricsAccess } from './config';
+import { strictQueryParser } from './http/query-parser';
 import { healthRoutes, metricsRoute, type ReadinessCheck } from './http/routes/health.routes';
 import { Lifecycle } from './lib/lifecycle';
 import type { Metrics } from './lib/metrics';
@@ -39,6 +40,7 @@ export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
+  app.set('query parser', strictQueryParser);
   app.use(helmet());
   app.use(
     pinoHttp({

@@ -186,6 +186,17 @@ describe('input hardening', () => {
     expect(await Message.countDocuments()).toBe(0);
   });
 
+  it('answers 400 to a query with more than 100 parameters instead of dropping some unseen', async () => {
+    const { app, alice, conversationId } = await setup();
+    const padding = Array.from({ length: 1500 }, (_, i) => `k${i}=v`).join('&');
+
+    const res = await request(app)
+      .get(`${CHAT}/conversations/${conversationId}/messages?${padding}&page=abc`)
+      .set('Authorization', `Bearer ${alice.token}`);
+
+    expect(expectFailure(res, 400, 'VALIDATION_FAILED').message).toMatch(/query parameters/);
+  });
+
   it('answers 400, not 500, for a malformed percent-encoding in the path', async () => {
     const { api } = await setup();
 
