@@ -1,4 +1,5 @@
 import { Types } from 'mongoose';
+import { TYPING_EVENTS_PER_SEC } from '../../src/realtime/handlers/typing.handlers';
 import { emitAck, nextEvent, settle } from '../helpers/realtime';
 import {
   QUIET_MS,
@@ -127,6 +128,23 @@ describe('typing indicators', () => {
 
     await settle(QUIET_MS);
     expect(seen).toEqual([[], [], []]);
+  });
+
+  it(`relays at most ${TYPING_EVENTS_PER_SEC} typing events a second per user and refuses the rest`, async () => {
+    const { conv, sa, sb } = await trio(suite);
+    await Promise.all([joinHorseTrust(sa, conv), joinHorseTrust(sb, conv)]);
+    const bSaw = recordAll(sb);
+
+    const acks = await Promise.all(
+      Array.from({ length: TYPING_EVENTS_PER_SEC + 5 }, () => emitAck(sa, 'typing', conv)),
+    );
+    await settle(QUIET_MS);
+
+    expect(acks.filter((ack) => ack.success)).toHaveLength(TYPING_EVENTS_PER_SEC);
+    expect(acks.filter((ack) => !ack.success)).toEqual(
+      Array(5).fill(expect.objectContaining({ success: false, code: 'RATE_LIMITED' })),
+    );
+    expect(namesOf(bSaw)).toEqual(Array(TYPING_EVENTS_PER_SEC).fill('user_typing'));
   });
 
   it('relays typing from a participant who has not joined the room', async () => {

@@ -1,16 +1,48 @@
 import { requireParticipation } from '../../chat/conversation.service';
+import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import { AppError } from '../../lib/errors';
 import type { SocketEventTable } from '../ack';
 import { parseConversationRef } from '../payloads';
 import { allConversationRooms, conversationRoom, userRoom } from '../rooms';
 import type { ChatSocket } from '../socket-types';
 
 /**
+ * Typing events a user may send per second on one node. A person's client sends
+ * one when typing starts and one when it stops; without a bound, one participant
+ * could flood the others (a test relayed 300 in 109 ms).
+ */
+export const TYPING_EVENTS_PER_SEC = 10;
+
+/** Typing handlers with their own per-user budget (in memory: a bound, not an accounting). */
+export function typingHandlers(): SocketEventTable {
+  const budget = new RateLimiterMemory({ points: TYPING_EVENTS_PER_SEC, duration: 1 });
+  const relayWithin = async (socket: ChatSocket, payload: unknown, typing: boolean) => {
+    const actor = socket.data.actor;
+    const { conversationId } = parseConversationRef(payload, actor.id);
+    try {
+      await budget.consume(actor.id);
+    } catch (refusal) {
+      if (!(refusal instanceof RateLimiterRes)) throw refusal;
+      throw AppError.rateLimited(refusal.msBeforeNext, 'Too many typing events: slow down');
+    }
+    return relay(socket, conversationId, typing);
+  };
+  const startTyping = (socket: ChatSocket, payload: unknown) => relayWithin(socket, payload, true);
+  const stopTyping = (socket: ChatSocket, payload: unknown) => relayWithin(socket, payload, false);
+  return {
+    typing: startTyping,
+    typing_start: startTyping,
+    stop_typing: stopTyping,
+    typing_stop: stopTyping,
+  };
+}
+
+/**
  * Typing indicators of both dialects. They go to the other participants in the
  * conversation rooms, never back to any of the typist's own sockets.
  */
-async function relay(socket: ChatSocket, payload: unknown, typing: boolean) {
+async function relay(socket: ChatSocket, conversationId: string, typing: boolean) {
   const actor = socket.data.actor;
-  const { conversationId } = parseConversationRef(payload, actor.id);
   // A joined room proves participation (removal makes sockets leave); otherwise ask the database.
   const joined = allConversationRooms(conversationId).some((room) => socket.rooms.has(room));
   if (!joined) await requireParticipation(conversationId, actor.id);
@@ -31,13 +63,3 @@ async function relay(socket: ChatSocket, payload: unknown, typing: boolean) {
   }
   return { success: true as const, data: { conversation_id: conversationId } };
 }
-
-const startTyping = (socket: ChatSocket, payload: unknown) => relay(socket, payload, true);
-const stopTyping = (socket: ChatSocket, payload: unknown) => relay(socket, payload, false);
-
-export const typingHandlers: SocketEventTable = {
-  typing: startTyping,
-  typing_start: startTyping,
-  stop_typing: stopTyping,
-  typing_stop: stopTyping,
-};
