@@ -1,7 +1,8 @@
 import type { Namespace, ServerOptions } from 'socket.io';
 import type { Adapter, PrivateSessionId, Session } from 'socket.io-adapter';
 import type { ChatSocket } from './socket-types';
-import { joinAllowedRooms } from './room-check';
+import { conversationOfRoom, conversationsWithMember, joinAllowedRooms } from './room-check';
+import { allConversationRooms } from './rooms';
 
 type AdapterConstructor = ServerOptions['adapter'];
 
@@ -11,6 +12,13 @@ export interface HeldRecovery {
   userId: string | undefined;
   rooms: string[];
   missedPackets: unknown[][];
+  /** The offset the client presented: where its missed packets start. */
+  offset: string;
+}
+
+/** An adapter that can list its stored packets again when the recovery completes (ours). */
+interface RereadablePackets {
+  packetsAfter(offset: string, rooms: Iterable<string>): unknown[][] | null;
 }
 
 interface PacketWriter {
@@ -46,6 +54,7 @@ export function withCheckedRecovery(adapter: AdapterConstructor): AdapterConstru
         userId: typeof previous?.actor?.id === 'string' ? previous.actor.id : undefined,
         rooms: [...session.rooms],
         missedPackets: session.missedPackets as unknown[][],
+        offset,
       };
       return { ...session, rooms: [], missedPackets: [], data: { heldRecovery: held } } as Session;
     };
@@ -66,8 +75,9 @@ export async function completeRecovery(
   onError: (err: unknown) => void,
 ): Promise<void> {
   const held = socket.data.heldRecovery;
+  if (!held) return;
   delete socket.data.heldRecovery;
-  if (!socket.recovered || !held) return;
+  if (!socket.recovered) return;
   const userId = socket.data.actor.id;
   if (held.userId !== userId) return startAfresh(socket, newSessionId);
   let conversations: Set<string>;
@@ -78,13 +88,38 @@ export async function completeRecovery(
     await Promise.all(held.rooms.map((room) => socket.leave(room)));
     return startAfresh(socket, newSessionId);
   }
-  for (const packet of held.missedPackets) {
+  // Read again now if the adapter can (ours): what was broadcast to these rooms
+  // while they were being checked is then not missed. The Redis adapter's list
+  // stops at the restore (as Socket.IO's own recovery does); the resync covers it.
+  const rereadable = socket.nsp.adapter as Partial<RereadablePackets>;
+  const missed = rereadable.packetsAfter?.(held.offset, [...socket.rooms]) ?? held.missedPackets;
+  for (const packet of missed) {
     if (replayable(packet, conversations)) {
       // What Socket.IO itself does with missed packets (its internal `packet`, as
       // emit() would store them again): written before CONNECT, the client emits
       // them right after it.
       (socket as unknown as PacketWriter).packet({ type: EVENT_PACKET, data: packet });
     }
+  }
+}
+
+/**
+ * Once connected, a recovered socket's conversations are read once more. Until
+ * then Socket.IO addresses connected sockets only, so a removal that landed
+ * after the check above skipped this one: its socketsLeave (the socket would stay
+ * subscribed) and its removed_from_conversation. Such rooms are left here and the
+ * notice is sent; a removal after this read finds the socket connected.
+ */
+export async function confirmRecoveredRooms(socket: ChatSocket): Promise<void> {
+  const ids = [...new Set([...socket.rooms].map(conversationOfRoom))].filter(
+    (id): id is string => id !== undefined,
+  );
+  if (ids.length === 0) return;
+  const members = await conversationsWithMember(ids, socket.data.actor.id);
+  for (const id of ids) {
+    if (members.has(id)) continue;
+    await Promise.all(allConversationRooms(id).map((room) => socket.leave(room)));
+    socket.emit('removed_from_conversation', { conversation_id: id });
   }
 }
 

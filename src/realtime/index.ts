@@ -11,7 +11,7 @@ import type { Logger } from '../lib/logger';
 import type { Metrics } from '../lib/metrics';
 import { isOriginAllowed } from '../lib/origins';
 import { attachBroadcaster } from './broadcaster';
-import { completeRecovery, withCheckedRecovery } from './checked-recovery';
+import { completeRecovery, confirmRecoveredRooms, withCheckedRecovery } from './checked-recovery';
 import { shareInvalidations } from './cluster-invalidation';
 import type { RealtimeContext } from './context';
 import { socketEventDispatcher } from './ack';
@@ -126,6 +126,11 @@ export function createRealtime(http: HttpServer, deps: RealtimeDeps): Realtime {
     socket.onAny(dispatch);
     socket.on('disconnect', onDisconnect);
     tokenExpiry.watch(socket);
+    if (socket.recovered) {
+      confirmRecoveredRooms(socket).catch((err: unknown) =>
+        logger.warn({ err, socketId: socket.id }, 'recovered rooms not confirmed'),
+      );
+    }
   });
 
   return {

@@ -11,6 +11,8 @@ import {
 /** Events a recovering socket gains nothing from: they describe a moment that has passed. */
 const NOT_REPLAYED = new Set(['user_typing', 'user_stop_typing', 'user_stopped_typing']);
 const PRUNE_INTERVAL_MS = 1000;
+/** How long a restored session's rooms still count as waiting (its check takes milliseconds). */
+const RESTORED_HOLD_MS = 10_000;
 /**
  * Socket.IO reads a null session as "start afresh"; the adapter package's
  * signature says Promise<Session>, so the one cast lives here.
@@ -42,6 +44,8 @@ type PersistedSession = Omit<Session, 'missedPackets'> & { disconnectedAt: numbe
 export class RecoveryAdapter extends Adapter {
   private readonly windowMs: number;
   private readonly sessions = new Map<PrivateSessionId, PersistedSession>();
+  /** Rooms of sessions just restored, still counted in sessionRooms until releaseAt. */
+  private restored: Array<{ rooms: Room[]; releaseAt: number }> = [];
   /** How many persisted sessions hold each room: packets to these rooms are kept. */
   private readonly sessionRooms = new Map<Room, number>();
   private readonly log = new PacketLog();
@@ -67,18 +71,31 @@ export class RecoveryAdapter extends Adapter {
   override restoreSession(pid: PrivateSessionId, offset: string): Promise<Session> {
     const session = this.sessions.get(pid);
     if (!session) return NOT_RECOVERED;
-    this.forgetSession(pid, session);
+    this.sessions.delete(pid);
+    // Its rooms keep their packets a little longer: while the restored socket's rooms
+    // are checked (checked-recovery.ts) it is in none of them, and what is broadcast
+    // meanwhile is read again when the check completes.
+    this.restored.push({ rooms: session.rooms, releaseAt: Date.now() + RESTORED_HOLD_MS });
     if (session.disconnectedAt + this.windowMs < Date.now()) {
       return NOT_RECOVERED;
     }
-    const seq = this.seqOf(offset);
+    const missedPackets = this.packetsAfter(offset, session.rooms);
     // An unknown offset is older than the window: no recovery (the client resyncs).
-    if (seq === null || !this.log.holds(seq)) return NOT_RECOVERED;
-    const missedPackets = this.log
-      .jsonAfter(seq, encodeRooms(session.rooms))
-      .map((json) => JSON.parse(json) as unknown[]);
+    if (!missedPackets) return NOT_RECOVERED;
     const { sid, pid: restoredPid, rooms, data } = session;
     return Promise.resolve({ sid, pid: restoredPid, rooms, data, missedPackets });
+  }
+
+  /**
+   * The stored packets after `offset` that reach a socket in `rooms`, or null when
+   * this log no longer holds (or never gave) that offset. Also read when a checked
+   * recovery completes (checked-recovery.ts), so that what was broadcast while its
+   * rooms were being checked is not missed.
+   */
+  packetsAfter(offset: unknown, rooms: Iterable<Room>): unknown[][] | null {
+    const seq = this.seqOf(offset);
+    if (seq === null || !this.log.holds(seq)) return null;
+    return this.log.jsonAfter(seq, encodeRooms(rooms)).map((json) => JSON.parse(json) as unknown[]);
   }
 
   override broadcast(packet: BroadcastPacket, opts: BroadcastOptions): void {
@@ -129,16 +146,22 @@ export class RecoveryAdapter extends Adapter {
   }
 
   private prune(): void {
-    const threshold = Date.now() - this.windowMs;
+    const now = Date.now();
+    const threshold = now - this.windowMs;
     for (const [pid, session] of this.sessions) {
-      if (session.disconnectedAt < threshold) this.forgetSession(pid, session);
+      if (session.disconnectedAt < threshold) {
+        this.sessions.delete(pid);
+        this.releaseRooms(session.rooms);
+      }
     }
+    const held = this.restored;
+    this.restored = held.filter((entry) => entry.releaseAt > now);
+    for (const entry of held) if (entry.releaseAt <= now) this.releaseRooms(entry.rooms);
     this.log.dropOlderThan(threshold);
   }
 
-  private forgetSession(pid: PrivateSessionId, session: PersistedSession): void {
-    this.sessions.delete(pid);
-    for (const room of session.rooms) {
+  private releaseRooms(rooms: Iterable<Room>): void {
+    for (const room of rooms) {
       const left = (this.sessionRooms.get(room) ?? 1) - 1;
       if (left > 0) this.sessionRooms.set(room, left);
       else this.sessionRooms.delete(room);

@@ -11,7 +11,7 @@ export function conversationOfRoom(room: string): string | undefined {
 }
 
 /** Which of these conversations the user takes part in now (read from the database). */
-async function conversationsWithMember(ids: string[], userId: string): Promise<Set<string>> {
+export async function conversationsWithMember(ids: string[], userId: string): Promise<Set<string>> {
   if (ids.length === 0) return new Set();
   const found = await Conversation.find(
     { _id: { $in: ids }, participants: new Types.ObjectId(userId) },

@@ -1,4 +1,7 @@
+import { Types } from 'mongoose';
 import { io as connect } from 'socket.io-client';
+import { Conversation } from '../../models';
+import { confirmRecoveredRooms } from '../../src/realtime/checked-recovery';
 import type { MessageView } from '../../src/chat/types';
 import type { ChatSocket } from '../../src/realtime/socket-types';
 import { createConversation, createUsers, type TestUser } from '../factories';
@@ -47,6 +50,12 @@ describe('connection state recovery, checked', () => {
     return socket;
   }
 
+  /** The server's side of a user's one connected socket. */
+  async function serverSocketOf(user: TestUser): Promise<ChatSocket> {
+    const [remote] = await suite.server.realtime.io.in(`user:${user.id}`).fetchSockets();
+    return suite.server.realtime.io.sockets.sockets.get(remote.id) as ChatSocket;
+  }
+
   async function sendAs(sender: ClientSocket, conv: string, text: string) {
     const ack = await emitAck(sender, 'send_message', { conversation_id: conv, text });
     expect(ack.success).toBe(true);
@@ -64,10 +73,14 @@ describe('connection state recovery, checked', () => {
     await sendAs(sa, conv, 'before the drop');
     await waitFor(() => cMessages.length === 1);
 
-    const reconnected = new Promise<void>((resolve) => sc.once('connect', () => resolve()));
+    // Away for the whole removal: reconnects only once it is done (an event in the
+    // instant between the session's restore and the connection is not replayed).
+    sc.io.reconnection(false);
     sc.io.engine.close();
     await suite.rest(a).delete(`/conversations/${conv}/participants/${c.id}`).expect(200);
     await sendAs(sa, conv, 'secret while away');
+    const reconnected = new Promise<void>((resolve) => sc.once('connect', () => resolve()));
+    sc.connect();
     await reconnected;
 
     expect(sc.recovered).toBe(true);
@@ -89,15 +102,53 @@ describe('connection state recovery, checked', () => {
     await sendAs(sa, conv, 'one');
     await waitFor(() => bMessages.length === 1);
 
-    const reconnected = new Promise<void>((resolve) => sb.once('connect', () => resolve()));
+    sb.io.reconnection(false);
     sb.io.engine.close();
     await sendAs(sa, conv, 'two, while away');
+    const reconnected = new Promise<void>((resolve) => sb.once('connect', () => resolve()));
+    sb.connect();
     await reconnected;
     await sendAs(sa, conv, 'three');
 
     expect(sb.recovered).toBe(true);
     await waitFor(() => bMessages.length === 3);
     expect(bMessages).toEqual(['one', 'two, while away', 'three']);
+  });
+
+  it('replays what was sent while the recovering socket’s rooms were being checked', async () => {
+    const [a, b] = await createUsers(2);
+    const conv = await createConversation([a, b]);
+    const sa = await suite.connect(a.token);
+    // Nobody else is in the room: only the restored session keeps its packets.
+    const sb = await reconnectingMember(b, conv);
+    const bMessages: string[] = [];
+    sb.on('new_message', (m) => bMessages.push((m as MessageView).text));
+    await sendAs(sa, conv, 'one');
+    await waitFor(() => bMessages.length === 1);
+    // A message sent once the session is restored, before the socket is connected.
+    const adapter = suite.server.realtime.io.of('/').adapter;
+    const addAll = adapter.addAll.bind(adapter);
+    let sentMeanwhile = false;
+    adapter.addAll = async (id, rooms) => {
+      if (!sentMeanwhile && rooms.has(`conversation:${conv}`)) {
+        sentMeanwhile = true;
+        await sendAs(sa, conv, 'two, while being checked');
+      }
+      return addAll(id, rooms);
+    };
+
+    try {
+      const reconnected = new Promise<void>((resolve) => sb.once('connect', () => resolve()));
+      sb.io.engine.close();
+      await reconnected;
+      await waitFor(() => bMessages.length === 2);
+    } finally {
+      adapter.addAll = addAll;
+    }
+
+    expect(sb.recovered).toBe(true);
+    expect(sentMeanwhile).toBe(true);
+    expect(bMessages).toEqual(['one', 'two, while being checked']);
   });
 
   it("starts afresh when another user presents a member's session id and offset", async () => {
@@ -130,7 +181,8 @@ describe('connection state recovery, checked', () => {
     const [a, b] = await createUsers(2);
     const conv = await createConversation([a, b]);
     const sa = await suite.connect(a.token);
-    const sb = await reconnectingMember(b, conv, tokenFor(b.id, { expiresIn: 1 }));
+    const sb = await reconnectingMember(b, conv, tokenFor(b.id, { expiresIn: 2 }));
+    // Whole seconds: a 2 s token expires 1-2 s after signing, never before the join.
     await nextEvent(sb, 'token_expired', 3500);
 
     (sb.auth as { token: string }).token = tokenFor(b.id);
@@ -145,6 +197,26 @@ describe('connection state recovery, checked', () => {
     await waitFor(() => bMessages.length === 1);
   });
 
+  it('takes a recovered socket out of a conversation whose removal it missed, with the notice', async () => {
+    const [a, b] = await createUsers(2);
+    const conv = await createConversation([a, b]);
+    const sb = await suite.connect(b.token);
+    await joinHorseTrust(sb, conv);
+    const removedNotice = record(sb, 'removed_from_conversation');
+    const socket = await serverSocketOf(b);
+    // A removal whose socketsLeave skipped this socket (it was not yet connected).
+    await Conversation.updateOne(
+      { _id: conv },
+      { $pull: { participants: new Types.ObjectId(b.id), members: { user_id: b.id } } },
+    );
+
+    await confirmRecoveredRooms(socket);
+
+    expect([...socket.rooms].filter((room) => room.startsWith('conversation:'))).toEqual([]);
+    await waitFor(() => removedNotice.length === 1);
+    expect(removedNotice).toEqual([{ conversation_id: conv }]);
+  });
+
   it('takes a socket out again when its user is removed while it joins', async () => {
     const [a, b, c] = await createUsers(3);
     const conv = await createConversation([a, b, c]);
@@ -152,12 +224,7 @@ describe('connection state recovery, checked', () => {
     const sc = await suite.connect(c.token);
     const cMessages = record(sc, 'new_message');
     // The removal lands between the join's membership check and the join itself.
-    const [serverSide] = (await suite.server.realtime.io.in(`user:${c.id}`).fetchSockets()) as [
-      unknown,
-    ];
-    const socket = suite.server.realtime.io.sockets.sockets.get(
-      (serverSide as { id: string }).id,
-    ) as ChatSocket;
+    const socket = await serverSocketOf(c);
     const join = socket.join.bind(socket);
     let removed = false;
     socket.join = async (rooms) => {
