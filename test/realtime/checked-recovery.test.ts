@@ -62,6 +62,29 @@ describe('connection state recovery, checked', () => {
     return (ack.success ? ack.data : null) as MessageView;
   }
 
+  /** b, joined, having received a's first message; the texts b's socket receives. */
+  async function memberAfterOneMessage() {
+    const [a, b] = await createUsers(2);
+    const conv = await createConversation([a, b]);
+    const sa = await suite.connect(a.token);
+    const sb = await reconnectingMember(b, conv);
+    const bMessages: string[] = [];
+    sb.on('new_message', (m) => bMessages.push((m as MessageView).text));
+    await sendAs(sa, conv, 'one');
+    await waitFor(() => bMessages.length === 1);
+    return { conv, sa, sb, bMessages };
+  }
+
+  /** Drops the socket's transport for the whole of `work`, then reconnects it. */
+  async function awayWhile(socket: ClientSocket, work: () => Promise<unknown>) {
+    socket.io.reconnection(false);
+    socket.io.engine.close();
+    await work();
+    const reconnected = new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+    socket.connect();
+    await reconnected;
+  }
+
   it('gives a user removed while away the removal notice, and nothing of the conversation', async () => {
     const [a, b, c] = await createUsers(3);
     const conv = await createConversation([a, b, c]);
@@ -73,15 +96,10 @@ describe('connection state recovery, checked', () => {
     await sendAs(sa, conv, 'before the drop');
     await waitFor(() => cMessages.length === 1);
 
-    // Away for the whole removal: reconnects only once it is done (an event in the
-    // instant between the session's restore and the connection is not replayed).
-    sc.io.reconnection(false);
-    sc.io.engine.close();
-    await suite.rest(a).delete(`/conversations/${conv}/participants/${c.id}`).expect(200);
-    await sendAs(sa, conv, 'secret while away');
-    const reconnected = new Promise<void>((resolve) => sc.once('connect', () => resolve()));
-    sc.connect();
-    await reconnected;
+    await awayWhile(sc, async () => {
+      await suite.rest(a).delete(`/conversations/${conv}/participants/${c.id}`).expect(200);
+      await sendAs(sa, conv, 'secret while away');
+    });
 
     expect(sc.recovered).toBe(true);
     await waitFor(() => cRemoved.length === 1);
@@ -93,21 +111,9 @@ describe('connection state recovery, checked', () => {
   });
 
   it('still gives a member its rooms and the messages it missed', async () => {
-    const [a, b] = await createUsers(2);
-    const conv = await createConversation([a, b]);
-    const sa = await suite.connect(a.token);
-    const sb = await reconnectingMember(b, conv);
-    const bMessages: string[] = [];
-    sb.on('new_message', (m) => bMessages.push((m as MessageView).text));
-    await sendAs(sa, conv, 'one');
-    await waitFor(() => bMessages.length === 1);
+    const { conv, sa, sb, bMessages } = await memberAfterOneMessage();
 
-    sb.io.reconnection(false);
-    sb.io.engine.close();
-    await sendAs(sa, conv, 'two, while away');
-    const reconnected = new Promise<void>((resolve) => sb.once('connect', () => resolve()));
-    sb.connect();
-    await reconnected;
+    await awayWhile(sb, () => sendAs(sa, conv, 'two, while away'));
     await sendAs(sa, conv, 'three');
 
     expect(sb.recovered).toBe(true);
@@ -116,15 +122,8 @@ describe('connection state recovery, checked', () => {
   });
 
   it('replays what was sent while the recovering socket’s rooms were being checked', async () => {
-    const [a, b] = await createUsers(2);
-    const conv = await createConversation([a, b]);
-    const sa = await suite.connect(a.token);
     // Nobody else is in the room: only the restored session keeps its packets.
-    const sb = await reconnectingMember(b, conv);
-    const bMessages: string[] = [];
-    sb.on('new_message', (m) => bMessages.push((m as MessageView).text));
-    await sendAs(sa, conv, 'one');
-    await waitFor(() => bMessages.length === 1);
+    const { conv, sa, sb, bMessages } = await memberAfterOneMessage();
     // A message sent once the session is restored, before the socket is connected.
     const adapter = suite.server.realtime.io.of('/').adapter;
     const addAll = adapter.addAll.bind(adapter);
