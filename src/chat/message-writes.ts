@@ -1,6 +1,8 @@
 import { Types, type mongo } from 'mongoose';
 import { Conversation, Message } from '../../models';
+import type { ErrorReporter } from './chat-events';
 import { GroupCommit } from './group-commit';
+import { retryLater } from './retry-later';
 import { toLastMessageRecord, type MessageRecord } from './presenters';
 import { countersEnabled, type CountedConversation } from './unread-counters';
 
@@ -146,17 +148,61 @@ function lastMessageForward(message: MessageRecord) {
   };
 }
 
+/** Conversations with a background record pending, and the newest message it must record. */
+const pendingRecords = new Map<string, { message: MessageRecord }>();
+
 /**
- * Records a message with the forward-only fields alone: the follow-up of a send
- * whose update failed (the message itself is stored and announced). Idempotent,
- * so it is harmless if the failed update did land after all. Without the counter
- * increment, last_seq moves past recorded_count, so the conversation's unread
- * counters stop being trusted and are counted from messages instead
- * (unread-counters.ts): never a wrong count.
+ * After a send's update failed (the message itself is stored and announced):
+ * records the message in the background with the forward-only fields alone,
+ * until an attempt lands (retry-later.ts). Idempotent, so harmless if the failed
+ * update did land after all. Without the counter increment, last_seq moves past
+ * recorded_count, so the conversation's unread counters stop being trusted and
+ * are counted from messages instead (unread-counters.ts): never a wrong count.
+ * One pending record per conversation, carrying its newest message (the only one
+ * $max keeps), so an outage does not start a retry chain per message. If the
+ * message was deleted meanwhile, last_message is repaired after it lands.
  */
-export async function recordLastMessageForwardOnly(
+export function recordLastMessageLater(
   conversation: CountedConversation,
   message: MessageRecord,
+  report: ErrorReporter,
+): void {
+  const key = conversation._id.toString();
+  const pending = pendingRecords.get(key);
+  if (pending) {
+    if (message.seq > pending.message.seq) pending.message = message;
+    return;
+  }
+  const entry = { message };
+  pendingRecords.set(key, entry);
+  const write = async () => {
+    const newest = entry.message;
+    await Conversation.collection.updateOne({ _id: conversation._id }, lastMessageForward(newest));
+    if (await Message.exists({ _id: newest._id, deleted_at: { $ne: null } })) {
+      await repairLastMessage(conversation._id, newest._id);
+    }
+  };
+  void retryLater(write, report, `recording the newest message of conversation ${key}`).finally(
+    () => pendingRecords.delete(key),
+  );
+}
+
+/** After a delete: if the deleted message was last_message, fall back to the newest live one. */
+export async function repairLastMessage(
+  conversationId: Types.ObjectId,
+  deletedId: Types.ObjectId,
 ): Promise<void> {
-  await Conversation.collection.updateOne({ _id: conversation._id }, lastMessageForward(message));
+  const live = await Message.findOne({ conversation_id: conversationId, deleted_at: null })
+    .sort({ seq: -1 })
+    .lean<MessageRecord>();
+  await Conversation.updateOne(
+    { _id: conversationId, 'last_message.message_id': deletedId },
+    // last_message_at follows last_message, so a deleted message's time never shows either.
+    {
+      $set: {
+        last_message: live ? toLastMessageRecord(live) : null,
+        last_message_at: live?.sent_at ?? null,
+      },
+    },
+  );
 }

@@ -1,4 +1,3 @@
-import { Types } from 'mongoose';
 import { Conversation, Message } from '../../models';
 import { AppError } from '../lib/errors';
 import type { RateLimits } from '../lib/rate-limits';
@@ -14,17 +13,13 @@ import {
   insertMessage,
   newMessageDocument,
   recordLastMessage,
-  recordLastMessageForwardOnly,
+  recordLastMessageLater,
+  repairLastMessage,
   type StoredMessage,
 } from './message-writes';
-import {
-  missingProfile,
-  toLastMessageRecord,
-  toMessageView,
-  type MessageRecord,
-} from './presenters';
+import { missingProfile, toMessageView, type MessageRecord } from './presenters';
 import type { ReadService } from './read.service';
-import { retryLater, writeOrRetryLater } from './retry-later';
+import { writeOrRetryLater } from './retry-later';
 import { checkedClientMessageId, checkedText } from './rules';
 import type { Actor, MessageView } from './types';
 import { profilesFor } from './user.service';
@@ -140,14 +135,8 @@ export function createMessageService(
           sender: actor.profile,
         });
         await recordLastMessage(conversation, record).catch((err: unknown) => {
-          // The retries leave the counter increment out: they must be idempotent.
-          const context = `recording message ${record._id.toString()} on its conversation`;
-          events.reportError(err, context);
-          void retryLater(
-            () => recordLastMessageForwardOnly(conversation, record),
-            events.reportError,
-            context,
-          );
+          events.reportError(err, `recording message ${record._id.toString()} on its conversation`);
+          recordLastMessageLater(conversation, record, events.reportError);
         });
         return { record, sender: actor.profile, created: true };
       }
@@ -249,26 +238,6 @@ export function createMessageService(
       };
     },
   };
-}
-
-/** After a delete: if the deleted message was last_message, fall back to the newest live one. */
-async function repairLastMessage(
-  conversationId: Types.ObjectId,
-  deletedId: Types.ObjectId,
-): Promise<void> {
-  const live = await Message.findOne({ conversation_id: conversationId, deleted_at: null })
-    .sort({ seq: -1 })
-    .lean<MessageRecord>();
-  await Conversation.updateOne(
-    { _id: conversationId, 'last_message.message_id': deletedId },
-    // last_message_at follows last_message, so a deleted message's time never shows either.
-    {
-      $set: {
-        last_message: live ? toLastMessageRecord(live) : null,
-        last_message_at: live?.sent_at ?? null,
-      },
-    },
-  );
 }
 
 export type MessageService = ReturnType<typeof createMessageService>;

@@ -61,6 +61,28 @@ describe('after the commit point', () => {
     expect(unread.body).toMatchObject({ success: true, unread_count: 1 });
   });
 
+  it('never records a message deleted before its delayed record lands, and keeps the newest', async () => {
+    const { app, alice, conversationId } = await setUp();
+    await Conversation.collection.updateOne(
+      { _id: new Types.ObjectId(conversationId) },
+      { $set: { deleted_count: 0, recorded_count: 'not a number' } },
+    );
+    const path = `/conversations/${conversationId}/messages`;
+    const first = dataOf<MessageView>(await client(app, alice.token).post(path, { text: 'kept' }));
+    const second = dataOf<MessageView>(
+      await client(app, alice.token).post(path, { text: 'deleted at once' }),
+    );
+    await client(app, alice.token).delete(`${path}/${second._id}`).expect(200);
+
+    // Both updates failed; one delayed record per conversation, for the newest message.
+    const settled = await until(
+      () => Conversation.findById(conversationId).lean(),
+      (c) => c?.last_message?.message_id?.toString() === first._id,
+    );
+    expect(settled?.last_seq).toBe(2);
+    expect(settled?.last_message?.text).toBe('kept');
+  });
+
   it('answers 201 when an event listener throws, and the other listeners still run', async () => {
     const { app, chat, events, reported, alice, conversationId } = await setUp();
     chat.events.subscribe({
