@@ -9,7 +9,7 @@ import { errorHandler, notFoundHandler } from './http/middleware/errors';
 import { chatRoutes } from './http/routes/chat.routes';
 import { databaseGuard, drainGuard, originGuard } from './http/middleware/guards';
 import type { MetricsAccess } from './config';
-import { strictQueryParser } from './http/query-parser';
+import { refuseOversizedQuery, strictQueryParser } from './http/query-parser';
 import { healthRoutes, metricsRoute, type ReadinessCheck } from './http/routes/health.routes';
 import { Lifecycle } from './lib/lifecycle';
 import type { Metrics } from './lib/metrics';
@@ -66,6 +66,7 @@ export function createApp(deps: AppDeps): Express {
       },
     }),
   );
+  app.use(refuseOversizedQuery);
   const lifecycle = deps.lifecycle ?? new Lifecycle();
   app.use(healthRoutes(deps.readiness, lifecycle));
   if (deps.metrics) app.use(metricsRoute(deps.metrics, deps.metricsAccess ?? 'open'));

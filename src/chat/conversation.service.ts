@@ -178,17 +178,18 @@ export function createConversationService(
       }
       if ((await countExistingUsers(added)) !== added.length) throw new AppError('USER_NOT_FOUND');
       const participants = [...stored.participants.map(String), ...added];
-      // Blocks between a newcomer and anyone already in are kept on the conversation,
-      // as a new one keeps them, so that sends honour them; and, as there, someone
-      // who blocked the caller cannot be pulled in by them.
-      const newBlocks = (await blocksAmong(participants)).filter((pair) =>
-        added.some((id) => sameId(pair.blocker_id, id) || sameId(pair.blocked_id, id)),
+      // The conversation's blocks become those among its new members, as a new
+      // conversation's are: a newcomer's blocks count in sends, and a pair an
+      // unblock could not reach (one of the two had left) is gone. As there,
+      // someone who blocked the caller cannot be pulled in by them.
+      const blocks = await blocksAmong(participants);
+      const newcomerBlockedCaller = blocks.some(
+        (pair) =>
+          sameId(pair.blocked_id, actor.id) && added.some((id) => sameId(pair.blocker_id, id)),
       );
-      if (newBlocks.some((pair) => sameId(pair.blocked_id, actor.id))) {
-        throw new AppError('BLOCKED');
-      }
+      if (newcomerBlockedCaller) throw new AppError('BLOCKED');
       await updateMembership(stored, participants, {
-        ...(newBlocks.length > 0 ? { $addToSet: { blocks: { $each: newBlocks } } } : {}),
+        $set: { blocks },
         $push: {
           participants: { $each: added.map((id) => new Types.ObjectId(id)) },
           members: {
@@ -265,7 +266,7 @@ async function updateMembership(
   const apply = (key: string) =>
     Conversation.updateOne(
       { _id: stored._id, participants: { $size: stored.participants.length } },
-      { ...change, $set: { participant_key: key } },
+      { ...change, $set: { ...(change.$set as object | undefined), participant_key: key } },
     );
   let result;
   try {

@@ -6,6 +6,17 @@ import type { ChatServer } from './socket-types';
 export const PREVIEW_LENGTH = 60;
 
 /**
+ * The events sent to conversation rooms (typing aside, never replayed); every
+ * other event goes to a user's personal room, addressed by participant list.
+ * Connection state recovery replays the first kind only for conversations the
+ * user still takes part in (checked-recovery.ts).
+ */
+export const CONVERSATION_ROOM_EVENTS: ReadonlySet<string> = new Set([
+  'new_message',
+  'message_deleted',
+]);
+
+/**
  * The first PREVIEW_LENGTH characters (code points, so an emoji is never cut in
  * half into a lone surrogate that renders as garbage).
  */

@@ -1,5 +1,6 @@
 import type { Namespace, ServerOptions } from 'socket.io';
 import type { Adapter, PrivateSessionId, Session } from 'socket.io-adapter';
+import { CONVERSATION_ROOM_EVENTS } from './broadcaster';
 import type { ChatSocket } from './socket-types';
 import { conversationOfRoom, conversationsWithMember, joinAllowedRooms } from './room-check';
 import { allConversationRooms } from './rooms';
@@ -25,9 +26,6 @@ interface PacketWriter {
   packet(packet: { type: number; data: unknown[] }): void;
 }
 const EVENT_PACKET = 2;
-
-/** Events a socket gets even for a conversation it has left: they say it was removed. */
-const ALWAYS_REPLAYED = new Set(['removed_from_conversation']);
 
 /**
  * Connection state recovery, checked. On its own, Socket.IO rejoins a recovering
@@ -62,12 +60,19 @@ export function withCheckedRecovery(adapter: AdapterConstructor): AdapterConstru
   } as unknown as AdapterConstructor;
 }
 
+/** What a recovered socket is owed once connected: set by completeRecovery, taken by replayMissed. */
+interface PendingReplay {
+  held: HeldRecovery;
+  conversations: Set<string>;
+}
+const pendingReplays = new WeakMap<ChatSocket, PendingReplay>();
+
 /**
  * After authentication: a recovering socket of the same user rejoins the rooms it
- * may still be in (checked as a join is) and gets the missed packets of those
- * rooms. One presented with another user's token, or whose rooms could not be
- * checked, starts afresh: a new session id, so its client knows it did not
- * recover and joins again. Never rejects.
+ * may still be in (checked as a join is); its missed packets follow once it is
+ * connected (replayMissed). One presented with another user's token, or whose
+ * rooms could not be checked, starts afresh: a new session id, so its client
+ * knows it did not recover and joins again. Never rejects.
  */
 export async function completeRecovery(
   socket: ChatSocket,
@@ -80,26 +85,37 @@ export async function completeRecovery(
   if (!socket.recovered) return;
   const userId = socket.data.actor.id;
   if (held.userId !== userId) return startAfresh(socket, newSessionId);
-  let conversations: Set<string>;
   try {
-    conversations = await joinAllowedRooms(socket, held.rooms, userId);
+    const conversations = await joinAllowedRooms(socket, held.rooms, userId);
+    pendingReplays.set(socket, { held, conversations });
   } catch (err) {
     onError(err);
-    await Promise.all(held.rooms.map((room) => socket.leave(room)));
-    return startAfresh(socket, newSessionId);
+    for (const room of held.rooms) void socket.leave(room);
+    startAfresh(socket, newSessionId);
   }
-  // Read again now if the adapter can (ours): what was broadcast to these rooms
-  // while they were being checked is then not missed. The Redis adapter's list
-  // stops at the restore (as Socket.IO's own recovery does); the resync covers it.
+}
+
+/**
+ * On connection (synchronously: Socket.IO emits `connection` right after adding
+ * the socket to those it addresses, so nothing falls in between), writes a
+ * recovered socket's missed packets. Read again now if the adapter can (ours), so
+ * that what was broadcast while its rooms were being checked is not missed; the
+ * Redis adapter's list stops at the restore, as Socket.IO's own recovery does
+ * (the resync covers it). Conversation-room events only for the conversations it
+ * rejoined; what was addressed to the user itself, all of it.
+ */
+export function replayMissed(socket: ChatSocket): void {
+  const pending = pendingReplays.get(socket);
+  if (!pending) return;
+  pendingReplays.delete(socket);
+  const { held, conversations } = pending;
   const rereadable = socket.nsp.adapter as Partial<RereadablePackets>;
   const missed = rereadable.packetsAfter?.(held.offset, [...socket.rooms]) ?? held.missedPackets;
   for (const packet of missed) {
-    if (replayable(packet, conversations)) {
-      // What Socket.IO itself does with missed packets (its internal `packet`, as
-      // emit() would store them again): written before CONNECT, the client emits
-      // them right after it.
-      (socket as unknown as PacketWriter).packet({ type: EVENT_PACKET, data: packet });
-    }
+    if (!replayable(packet, conversations)) continue;
+    // Socket.IO's internal `packet`, as its own recovery writes them: emit() would
+    // store each one again, under a second offset.
+    (socket as unknown as PacketWriter).packet({ type: EVENT_PACKET, data: packet });
   }
 }
 
@@ -132,7 +148,7 @@ function startAfresh(socket: ChatSocket, newSessionId: () => string): void {
 
 function replayable(packet: unknown[], conversations: Set<string>): boolean {
   const [event, payload] = packet;
-  if (ALWAYS_REPLAYED.has(String(event))) return true;
+  if (!CONVERSATION_ROOM_EVENTS.has(String(event))) return true;
   const conversationId = (payload as { conversation_id?: unknown } | null)?.conversation_id;
-  return typeof conversationId !== 'string' || conversations.has(conversationId);
+  return typeof conversationId === 'string' && conversations.has(conversationId);
 }

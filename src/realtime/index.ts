@@ -11,7 +11,12 @@ import type { Logger } from '../lib/logger';
 import type { Metrics } from '../lib/metrics';
 import { isOriginAllowed } from '../lib/origins';
 import { attachBroadcaster } from './broadcaster';
-import { completeRecovery, confirmRecoveredRooms, withCheckedRecovery } from './checked-recovery';
+import {
+  completeRecovery,
+  confirmRecoveredRooms,
+  replayMissed,
+  withCheckedRecovery,
+} from './checked-recovery';
 import { shareInvalidations } from './cluster-invalidation';
 import type { RealtimeContext } from './context';
 import { socketEventDispatcher } from './ack';
@@ -91,11 +96,11 @@ export function createRealtime(http: HttpServer, deps: RealtimeDeps): Realtime {
     }),
   );
   io.use((socket, next) => {
-    void completeRecovery(
-      socket,
-      () => randomBytes(16).toString('base64url'),
-      (err) => logger.warn({ err, socketId: socket.id }, 'recovery not checked: starts afresh'),
-    ).then(() => next());
+    const warn = (err: unknown) =>
+      logger.warn({ err, socketId: socket.id }, 'recovery not checked: starts afresh');
+    completeRecovery(socket, () => randomBytes(16).toString('base64url'), warn)
+      .catch(warn)
+      .finally(() => next());
   });
   const detach = attachBroadcaster(io, chat.events);
   if (deps.adapter) {
@@ -127,6 +132,7 @@ export function createRealtime(http: HttpServer, deps: RealtimeDeps): Realtime {
     socket.on('disconnect', onDisconnect);
     tokenExpiry.watch(socket);
     if (socket.recovered) {
+      replayMissed(socket);
       confirmRecoveredRooms(socket).catch((err: unknown) =>
         logger.warn({ err, socketId: socket.id }, 'recovered rooms not confirmed'),
       );

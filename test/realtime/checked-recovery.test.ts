@@ -36,8 +36,8 @@ describe('connection state recovery, checked', () => {
   const opened: ClientSocket[] = [];
   afterEach(() => opened.splice(0).forEach((s) => s.close()));
 
-  /** A socket that reconnects by itself, joined to `conv`, that has seen one broadcast. */
-  async function reconnectingMember(user: TestUser, conv: string, token = user.token) {
+  /** A socket that reconnects by itself. */
+  async function reconnectingSocket(token: string) {
     const socket: ClientSocket = connect(suite.server.url, {
       auth: { token },
       transports: ['websocket'],
@@ -46,6 +46,12 @@ describe('connection state recovery, checked', () => {
     });
     opened.push(socket);
     await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+    return socket;
+  }
+
+  /** A socket that reconnects by itself, joined to `conv`. */
+  async function reconnectingMember(user: TestUser, conv: string, token = user.token) {
+    const socket = await reconnectingSocket(token);
     await joinHorseTrust(socket, conv);
     return socket;
   }
@@ -119,6 +125,23 @@ describe('connection state recovery, checked', () => {
     expect(sb.recovered).toBe(true);
     await waitFor(() => bMessages.length === 3);
     expect(bMessages).toEqual(['one', 'two, while away', 'three']);
+  });
+
+  it('replays what went to the user’s own room, for conversations it had not joined', async () => {
+    const [a, b] = await createUsers(2);
+    const conv = await createConversation([a, b]);
+    const sa = await suite.connect(a.token);
+    // b's inbox: a socket in no conversation room, that has seen one notification.
+    const sb = await reconnectingSocket(b.token);
+    const notes = record(sb, 'message_notification');
+    await sendAs(sa, conv, 'one');
+    await waitFor(() => notes.length === 1);
+
+    await awayWhile(sb, () => sendAs(sa, conv, 'two, while away'));
+
+    expect(sb.recovered).toBe(true);
+    await waitFor(() => notes.length === 2);
+    expect(notes.map((n) => n.preview)).toEqual(['one', 'two, while away']);
   });
 
   it('replays what was sent while the recovering socket’s rooms were being checked', async () => {

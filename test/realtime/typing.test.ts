@@ -130,7 +130,7 @@ describe('typing indicators', () => {
     expect(seen).toEqual([[], [], []]);
   });
 
-  it(`relays at most ${TYPING_EVENTS_PER_SEC} typing events a second per user and refuses the rest`, async () => {
+  it(`relays at most ${TYPING_EVENTS_PER_SEC} typing starts a second per user and refuses the rest, never a stop`, async () => {
     const { conv, sa, sb } = await trio(suite);
     await Promise.all([joinHorseTrust(sa, conv), joinHorseTrust(sb, conv)]);
     const bSaw = recordAll(sb);
@@ -145,6 +145,10 @@ describe('typing indicators', () => {
       Array(5).fill(expect.objectContaining({ success: false, code: 'RATE_LIMITED' })),
     );
     expect(namesOf(bSaw)).toEqual(Array(TYPING_EVENTS_PER_SEC).fill('user_typing'));
+    // Stops are never refused, so "is typing" always ends.
+    expect(await emitAck(sa, 'stop_typing', conv)).toMatchObject({ success: true });
+    await settle(QUIET_MS);
+    expect(namesOf(bSaw).at(-1)).toBe('user_stop_typing');
   });
 
   it('relays typing from a participant who has not joined the room', async () => {

@@ -152,6 +152,20 @@ describe('blocking a user', () => {
     ]);
   });
 
+  it('forgets a block undone while one of the pair was out of the conversation, once they are back', async () => {
+    const [x, n, m] = await createUsers(3);
+    const conv = await createConversation([x, n, m]);
+    await blocks(x).post(`/blocks/${n.id}`).expect(201);
+    await blocks(n).delete(`/conversations/${conv}/participants/${n.id}`).expect(200);
+    await blocks(x).delete(`/blocks/${n.id}`).expect(200);
+
+    await blocks(m).post(`/conversations/${conv}/participants`, { user_id: n.id }).expect(200);
+    const send = await blocks(n).post(`/conversations/${conv}/messages`, { text: 'back' });
+
+    expect(send.status).toBe(201);
+    expect((await Conversation.findById(conv).lean())?.blocks).toEqual([]);
+  });
+
   it('unblocking lets the user send again, with the new_message and the notification', async () => {
     const { a, b, conv, sa } = await pair();
     await blocks(b).post(`/blocks/${a.id}`);

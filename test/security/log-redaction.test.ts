@@ -23,6 +23,19 @@ describe('log redaction', () => {
   const suite = useSecureServer({ LOG_LEVEL: 'debug' }, () => captured.logger);
   const parsed = () => captured.lines.map((line) => JSON.parse(line) as LogLine);
 
+  it('logs the request whose query has too many parameters, with its 400', async () => {
+    const padding = Array.from({ length: 150 }, (_, i) => `k${i}=v`).join('&');
+    captured.lines.length = 0;
+
+    const res = await request(suite.server.http)
+      .get(`/api/chat/conversations?${padding}`)
+      .set('X-Request-Id', 'req-padded-1');
+
+    expect(res.status).toBe(400);
+    await waitFor(() => parsed().some((line) => line.req?.id === 'req-padded-1'));
+    expect(parsed().find((line) => line.req?.id === 'req-padded-1')?.res?.statusCode).toBe(400);
+  });
+
   it('logs one line per request and per socket connection, with no token, header or message text', async () => {
     const [a, b] = await createUsers(2);
     const conv = await createConversation([a, b]);

@@ -7,9 +7,9 @@ import { allConversationRooms, conversationRoom, userRoom } from '../rooms';
 import type { ChatSocket } from '../socket-types';
 
 /**
- * Typing events a user may send per second on one node. A person's client sends
- * one when typing starts and one when it stops; without a bound, one participant
- * could flood the others (a test relayed 300 in 109 ms).
+ * Typing starts a user may send per second on one node. A person's client sends
+ * one when typing starts (some, one per keystroke); without a bound, one
+ * participant could flood the others (a test relayed 300 in 109 ms).
  */
 export const TYPING_EVENTS_PER_SEC = 10;
 
@@ -19,11 +19,14 @@ export function typingHandlers(): SocketEventTable {
   const relayWithin = async (socket: ChatSocket, payload: unknown, typing: boolean) => {
     const actor = socket.data.actor;
     const { conversationId } = parseConversationRef(payload, actor.id);
-    try {
-      await budget.consume(actor.id);
-    } catch (refusal) {
-      if (!(refusal instanceof RateLimiterRes)) throw refusal;
-      throw AppError.rateLimited(refusal.msBeforeNext, 'Too many typing events: slow down');
+    // Only starts are counted: a refused stop would leave "is typing" on for the others.
+    if (typing) {
+      try {
+        await budget.consume(actor.id);
+      } catch (refusal) {
+        if (!(refusal instanceof RateLimiterRes)) throw refusal;
+        throw AppError.rateLimited(refusal.msBeforeNext, 'Too many typing events: slow down');
+      }
     }
     return relay(socket, conversationId, typing);
   };
