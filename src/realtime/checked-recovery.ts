@@ -1,6 +1,7 @@
 import type { Namespace, ServerOptions } from 'socket.io';
 import type { Adapter, PrivateSessionId, Session } from 'socket.io-adapter';
 import { CONVERSATION_ROOM_EVENTS } from './broadcaster';
+import { NOT_REPLAYED } from './recovery-adapter';
 import type { ChatSocket } from './socket-types';
 import { conversationOfRoom, conversationsWithMember, joinAllowedRooms } from './room-check';
 import { allConversationRooms } from './rooms';
@@ -111,8 +112,33 @@ export function replayMissed(socket: ChatSocket): void {
   const { held, conversations } = pending;
   const rereadable = socket.nsp.adapter as Partial<RereadablePackets>;
   const missed = rereadable.packetsAfter?.(held.offset, [...socket.rooms]) ?? held.missedPackets;
-  for (const packet of missed) {
-    if (!replayable(packet, conversations)) continue;
+  replayPackets(socket, missed, conversations);
+}
+
+/**
+ * Writes missed packets in order. Conversation-room events only for `conversations`;
+ * a `removed_from_conversation` among them (a removal during the check, whose
+ * socketsLeave skipped the not yet connected socket) takes that conversation out
+ * at once: its rooms are left and nothing of it after the notice is replayed.
+ * Typing is never replayed (the Redis adapter keeps it): it describes a moment.
+ */
+export function replayPackets(
+  socket: ChatSocket,
+  packets: unknown[][],
+  conversations: Set<string>,
+): void {
+  for (const packet of packets) {
+    const [event, payload] = packet;
+    const name = String(event);
+    if (NOT_REPLAYED.has(name)) continue;
+    const conversationId = (payload as { conversation_id?: unknown } | null)?.conversation_id;
+    if (CONVERSATION_ROOM_EVENTS.has(name)) {
+      if (typeof conversationId !== 'string' || !conversations.has(conversationId)) continue;
+    }
+    if (name === 'removed_from_conversation' && typeof conversationId === 'string') {
+      conversations.delete(conversationId);
+      for (const room of allConversationRooms(conversationId)) void socket.leave(room);
+    }
     // Socket.IO's internal `packet`, as its own recovery writes them: emit() would
     // store each one again, under a second offset.
     (socket as unknown as PacketWriter).packet({ type: EVENT_PACKET, data: packet });
@@ -144,11 +170,4 @@ function startAfresh(socket: ChatSocket, newSessionId: () => string): void {
   const internals = socket as unknown as { recovered: boolean; pid: string };
   internals.recovered = false;
   internals.pid = newSessionId();
-}
-
-function replayable(packet: unknown[], conversations: Set<string>): boolean {
-  const [event, payload] = packet;
-  if (!CONVERSATION_ROOM_EVENTS.has(String(event))) return true;
-  const conversationId = (payload as { conversation_id?: unknown } | null)?.conversation_id;
-  return typeof conversationId === 'string' && conversations.has(conversationId);
 }

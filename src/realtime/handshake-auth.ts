@@ -42,13 +42,8 @@ export function handshakeAuth(
       assertClaimedUser(socket.handshake.query?.userId, userId, 'query.userId');
       const actor = await loadActor(userId);
       if (!actor) throw new AppError('UNAUTHENTICATED', 'User no longer exists');
-      // A socket recovering its own session is already counted in its user's room.
-      const recoversOwnSession = socket.recovered && socket.data.heldRecovery?.userId === userId;
-      if (
-        limit &&
-        !recoversOwnSession &&
-        (await limit.socketsOf(userId)) >= limit.maxSocketsPerUser
-      ) {
+      // A recovering socket counts too: its old connection closed and left the room.
+      if (limit && (await limit.socketsOf(userId)) >= limit.maxSocketsPerUser) {
         throw AppError.rateLimited(
           1000,
           `Too many open connections (at most ${limit.maxSocketsPerUser} per user)`,

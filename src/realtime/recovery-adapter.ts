@@ -9,7 +9,11 @@ import {
 } from 'socket.io-adapter';
 
 /** Events a recovering socket gains nothing from: they describe a moment that has passed. */
-const NOT_REPLAYED = new Set(['user_typing', 'user_stop_typing', 'user_stopped_typing']);
+export const NOT_REPLAYED: ReadonlySet<string> = new Set([
+  'user_typing',
+  'user_stop_typing',
+  'user_stopped_typing',
+]);
 const PRUNE_INTERVAL_MS = 1000;
 /** How long a restored session's rooms still count as waiting (its check takes milliseconds). */
 const RESTORED_HOLD_MS = 10_000;

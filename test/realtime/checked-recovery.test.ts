@@ -1,7 +1,7 @@
 import { Types } from 'mongoose';
 import { io as connect } from 'socket.io-client';
 import { Conversation } from '../../models';
-import { confirmRecoveredRooms } from '../../src/realtime/checked-recovery';
+import { confirmRecoveredRooms, replayPackets } from '../../src/realtime/checked-recovery';
 import type { MessageView } from '../../src/chat/types';
 import type { ChatSocket } from '../../src/realtime/socket-types';
 import { createConversation, createUsers, type TestUser } from '../factories';
@@ -15,6 +15,7 @@ import {
 } from '../helpers/realtime';
 import {
   QUIET_MS,
+  recordAll,
   expectRefused,
   joinHorseTrust,
   useRealtimeSuite,
@@ -237,6 +238,41 @@ describe('connection state recovery, checked', () => {
     expect([...socket.rooms].filter((room) => room.startsWith('conversation:'))).toEqual([]);
     await waitFor(() => removedNotice.length === 1);
     expect(removedNotice).toEqual([{ conversation_id: conv }]);
+  });
+
+  it('replays a removal during the check in order: nothing of the conversation after it, one notice', async () => {
+    const [a, b] = await createUsers(2);
+    const conv = await createConversation([a, b]);
+    const sb = await suite.connect(b.token);
+    await joinHorseTrust(sb, conv);
+    const seen = recordAll(sb);
+    const socket = await serverSocketOf(b);
+    await Conversation.updateOne(
+      { _id: conv },
+      { $pull: { participants: new Types.ObjectId(b.id), members: { user_id: b.id } } },
+    );
+    const before = { conversation_id: conv, text: 'before' };
+
+    replayPackets(
+      socket,
+      [
+        ['new_message', before, 'o1'],
+        ['removed_from_conversation', { conversation_id: conv }, 'o2'],
+        ['new_message', { conversation_id: conv, text: 'after the removal' }, 'o3'],
+        ['user_typing', { conversation_id: conv, userId: a.id }, 'o4'],
+        ['message_notification', { conversation_id: conv, preview: 'to b' }, 'o5'],
+      ],
+      new Set([conv]),
+    );
+    await confirmRecoveredRooms(socket);
+    await settle(QUIET_MS);
+
+    expect(seen.map((r) => [r.event, r.args[0]])).toEqual([
+      ['new_message', before],
+      ['removed_from_conversation', { conversation_id: conv }],
+      ['message_notification', { conversation_id: conv, preview: 'to b' }],
+    ]);
+    expect([...socket.rooms].filter((room) => room.startsWith('conversation:'))).toEqual([]);
   });
 
   it('takes a socket out again when its user is removed while it joins', async () => {

@@ -1,7 +1,8 @@
 import { Conversation, Message } from '../../models';
 import { createConversation, createUsers } from '../factories';
 import { bodyOf } from '../helpers/api';
-import { emitAck, record, settle, waitFor } from '../helpers/realtime';
+import { io as connect } from 'socket.io-client';
+import { emitAck, record, settle, waitFor, type ClientSocket } from '../helpers/realtime';
 import { QUIET_MS, joinHorseTrust } from '../helpers/realtime-suite';
 import { expectEnvelope, useSecureServer } from './support';
 
@@ -141,6 +142,28 @@ describe('rate limits', () => {
     const replacement = await suite.connect(a.token);
     expect(replacement.connected).toBe(true);
     expect(await suite.socketsOf(a.id)).toBe(2);
+  });
+
+  it('counts a recovering socket like a new one: the cap holds across drops and recoveries', async () => {
+    const [a] = await createUsers(1);
+    const recovering: ClientSocket = connect(suite.server.url, {
+      auth: { token: a.token },
+      transports: ['websocket'],
+      forceNew: true,
+    });
+    await new Promise<void>((resolve) => recovering.once('connect', () => resolve()));
+    recovering.io.reconnection(false);
+    recovering.io.engine.close(); // its session waits for recovery
+    await waitFor(() => suite.server.realtime.io.sockets.sockets.size === 0);
+    await suite.connect(a.token);
+    await suite.connect(a.token);
+
+    const refused = new Promise<Error>((resolve) => recovering.once('connect_error', resolve));
+    recovering.connect();
+
+    expect((await refused).message).toMatch(/too many open connections/i);
+    expect(await suite.socketsOf(a.id)).toBe(2);
+    recovering.close();
   });
 
   it('admits exactly the cap when many handshakes of one user arrive at once', async () => {
