@@ -34,12 +34,17 @@ export function createDeliveryService(
       const conversation = await participation.require(conversationId, actor.id);
       const filter: Record<string, unknown> = {
         conversation_id: conversation._id,
+        // Others' messages only, before the limit: 500 of one's own would fill it.
+        sender_id: { $ne: new Types.ObjectId(actor.id) },
         status: 'sent',
         deleted_at: null,
       };
       if (received.messageIds) filter._id = { $in: received.messageIds };
       else filter.seq = { $lte: received.upToSeq ?? 0 };
+      // Oldest first, so that a client acknowledging more than the limit calls again
+      // and progresses.
       const ids = await Message.find(filter, { _id: 1 })
+        .sort({ seq: 1 })
         .limit(MAX_ACKNOWLEDGED)
         .lean<Array<{ _id: Types.ObjectId }>>();
       return this.markDelivered(

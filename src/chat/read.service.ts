@@ -133,7 +133,8 @@ export function createReadService(events: ChatEvents, clock: ChangeClock) {
     async totalUnread(actor: Actor): Promise<number> {
       const conversations = await Conversation.find(
         { participants: new Types.ObjectId(actor.id) },
-        { _id: 1, last_seq: 1, members: 1, deleted_count: 1 },
+        // recorded_count too: without it the cached counters are never trusted.
+        { _id: 1, last_seq: 1, members: 1, deleted_count: 1, recorded_count: 1 },
       ).lean<ReadStateRecord[]>();
       const counts = await unreadCounts(actor.id, conversations);
       let total = 0;

@@ -1,7 +1,7 @@
 import type { Response } from 'supertest';
 import { Message } from '../../models';
 import type { MessageView } from '../../src/chat/types';
-import { createConversation, createUsers, type TestUser } from '../factories';
+import { createConversation, createUsers, insertMessages, type TestUser } from '../factories';
 import { client, dataOf, eventsOf, ISO_DATE, messagesOf } from '../helpers/api';
 import { buildTestApp } from '../helpers/app';
 import { cursorNow, sendAs, settle, sync } from '../helpers/sync';
@@ -112,5 +112,20 @@ describe('message status: sent → delivered → read', () => {
     expect(sentOf(first).status).toBe('sent');
     expect(replay.status).toBe(200);
     expect(sentOf(replay)).toMatchObject({ _id: sentOf(first)._id, status: 'read', is_read: true });
+  });
+
+  it("acknowledges up to a seq past 500 of the acknowledger's own messages", async () => {
+    const { chat, events } = buildTestApp();
+    const { alice, bob, conversationId } = await pair();
+    await insertMessages(conversationId, [alice], 520);
+    const [fromBob] = await insertMessages(conversationId, [bob], 1);
+
+    const delivered = await chat.deliveries.acknowledge(alice.actor, conversationId, {
+      upToSeq: 521,
+    });
+
+    expect(delivered).toEqual([fromBob]);
+    expect((await Message.findById(fromBob).lean())?.status).toBe('delivered');
+    expect(eventsOf(events, 'messageDelivered').map((e) => e.messageId)).toEqual([fromBob]);
   });
 });

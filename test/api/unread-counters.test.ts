@@ -104,6 +104,22 @@ describe('unread counters', () => {
     expect(await counterOf(bob, conversationId)).toEqual({ count: 3, valid: true });
   });
 
+  it('answers /unread-count from the counters too, without counting messages', async () => {
+    const { app } = buildTestApp();
+    const [alice, bob] = await createUsers(2);
+    const conversationId = await conversationOf3(app, [alice, bob]);
+    for (let i = 0; i < 3; i++) await send(app, alice, conversationId);
+
+    const aggregate = jest.spyOn(Message.collection, 'aggregate');
+    try {
+      const res = await client(app, bob.token).get('/unread-count');
+      expect(res.body).toMatchObject({ success: true, unread_count: 3 });
+      expect(aggregate).not.toHaveBeenCalled();
+    } finally {
+      aggregate.mockRestore();
+    }
+  });
+
   it('sets the reader back to 0 and trusted after a read, and counts on from there', async () => {
     const { app } = buildTestApp();
     const [alice, bob] = await createUsers(2);
