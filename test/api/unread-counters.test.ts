@@ -87,37 +87,43 @@ async function insertWithoutRecording(user: TestUser, conversationId: string): P
 }
 
 describe('unread counters', () => {
-  it('counts in-order sends in the counter and lists it without counting messages', async () => {
+  /** Alice sends Bob three messages in a conversation the service created (counters on). */
+  async function threeToBob() {
     const { app } = buildTestApp();
     const [alice, bob] = await createUsers(2);
     const conversationId = await conversationOf3(app, [alice, bob]);
     for (let i = 0; i < 3; i++) await send(app, alice, conversationId);
+    return { app, alice, bob, conversationId };
+  }
 
+  /** Runs `work`, asserting that no message was counted (no aggregate) meanwhile. */
+  async function withoutCounting(work: () => Promise<void>) {
     const aggregate = jest.spyOn(Message.collection, 'aggregate');
     try {
-      expect(await listed(app, bob, conversationId)).toBe(3);
-      expect(await listed(app, alice, conversationId)).toBe(0);
+      await work();
       expect(aggregate).not.toHaveBeenCalled();
     } finally {
       aggregate.mockRestore();
     }
+  }
+
+  it('counts in-order sends in the counter and lists it without counting messages', async () => {
+    const { app, alice, bob, conversationId } = await threeToBob();
+
+    await withoutCounting(async () => {
+      expect(await listed(app, bob, conversationId)).toBe(3);
+      expect(await listed(app, alice, conversationId)).toBe(0);
+    });
     expect(await counterOf(bob, conversationId)).toEqual({ count: 3, valid: true });
   });
 
   it('answers /unread-count from the counters too, without counting messages', async () => {
-    const { app } = buildTestApp();
-    const [alice, bob] = await createUsers(2);
-    const conversationId = await conversationOf3(app, [alice, bob]);
-    for (let i = 0; i < 3; i++) await send(app, alice, conversationId);
+    const { app, bob } = await threeToBob();
 
-    const aggregate = jest.spyOn(Message.collection, 'aggregate');
-    try {
+    await withoutCounting(async () => {
       const res = await client(app, bob.token).get('/unread-count');
       expect(res.body).toMatchObject({ success: true, unread_count: 3 });
-      expect(aggregate).not.toHaveBeenCalled();
-    } finally {
-      aggregate.mockRestore();
-    }
+    });
   });
 
   it('sets the reader back to 0 and trusted after a read, and counts on from there', async () => {
