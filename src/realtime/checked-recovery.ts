@@ -3,8 +3,8 @@ import type { Adapter, PrivateSessionId, Session } from 'socket.io-adapter';
 import { CONVERSATION_ROOM_EVENTS } from './broadcaster';
 import { NOT_REPLAYED } from './recovery-adapter';
 import type { ChatSocket } from './socket-types';
-import { conversationOfRoom, conversationsWithMember, joinAllowedRooms } from './room-check';
-import { allConversationRooms } from './rooms';
+import { conversationsWithMember, joinAllowedRooms } from './room-check';
+import { allConversationRooms, conversationsOfRooms } from './rooms';
 
 type AdapterConstructor = ServerOptions['adapter'];
 
@@ -153,9 +153,7 @@ export function replayPackets(
  * notice is sent; a removal after this read finds the socket connected.
  */
 export async function confirmRecoveredRooms(socket: ChatSocket): Promise<void> {
-  const ids = [...new Set([...socket.rooms].map(conversationOfRoom))].filter(
-    (id): id is string => id !== undefined,
-  );
+  const ids = conversationsOfRooms(socket.rooms);
   if (ids.length === 0) return;
   const members = await conversationsWithMember(ids, socket.data.actor.id);
   for (const id of ids) {

@@ -1,14 +1,7 @@
 import { Types } from 'mongoose';
 import { Conversation } from '../../models';
-import { userRoom } from './rooms';
+import { conversationOfRoom, conversationsOfRooms, userRoom } from './rooms';
 import type { ChatSocket } from './socket-types';
-
-const CONVERSATION_ROOM = /^conversation:([0-9a-f]{24})(?::karmyq)?$/;
-
-/** The conversation a room belongs to, if it is a conversation room. */
-export function conversationOfRoom(room: string): string | undefined {
-  return CONVERSATION_ROOM.exec(room)?.[1];
-}
 
 /** Which of these conversations the user takes part in now (read from the database). */
 export async function conversationsWithMember(ids: string[], userId: string): Promise<Set<string>> {
@@ -32,8 +25,7 @@ export async function joinAllowedRooms(
   rooms: string[],
   userId: string,
 ): Promise<Set<string>> {
-  const wanted = [...new Set(rooms.map(conversationOfRoom).filter((id) => id !== undefined))];
-  const allowed = await conversationsWithMember(wanted, userId);
+  const allowed = await conversationsWithMember(conversationsOfRooms(rooms), userId);
   const permitted = (room: string, members: Set<string>) => {
     const id = conversationOfRoom(room);
     return id ? members.has(id) : room === userRoom(userId);

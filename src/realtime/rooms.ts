@@ -14,3 +14,20 @@ export const allConversationRooms = (conversationId: string) => [
   conversationRoom(conversationId, 'horse_trust'),
   conversationRoom(conversationId, 'karmyq'),
 ];
+
+const CONVERSATION_ROOM = /^conversation:([0-9a-f]{24})(?::karmyq)?$/;
+
+/** The conversation a room belongs to, if it is a conversation room (either dialect). */
+export function conversationOfRoom(room: string): string | undefined {
+  return CONVERSATION_ROOM.exec(room)?.[1];
+}
+
+/** The distinct conversations of these rooms. */
+export function conversationsOfRooms(rooms: Iterable<string>): string[] {
+  const ids = new Set<string>();
+  for (const room of rooms) {
+    const id = conversationOfRoom(room);
+    if (id) ids.add(id);
+  }
+  return [...ids];
+}
