@@ -47,6 +47,21 @@ export function connectClient(
   });
 }
 
+/**
+ * A real socket.io-client connection that reconnects by itself, as an app's does
+ * (connectClient's do not): for connection state recovery. The caller closes it.
+ */
+export async function connectReconnecting(url: string, token: string): Promise<ClientSocket> {
+  const socket: ClientSocket = connect(url, {
+    auth: { token },
+    transports: ['websocket'],
+    reconnectionDelay: 50,
+    forceNew: true,
+  });
+  await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+  return socket;
+}
+
 /** Records every payload of `event` a socket receives. */
 export function record<E extends keyof ServerToClientEvents>(
   socket: ClientSocket,

@@ -1,11 +1,11 @@
 import { Types } from 'mongoose';
-import { io as connect } from 'socket.io-client';
 import { Conversation } from '../../models';
 import { confirmRecoveredRooms, replayPackets } from '../../src/realtime/checked-recovery';
 import type { MessageView } from '../../src/chat/types';
 import type { ChatSocket } from '../../src/realtime/socket-types';
 import { createConversation, createUsers, type TestUser } from '../factories';
 import {
+  connectReconnecting,
   emitAck,
   nextEvent,
   record,
@@ -39,14 +39,8 @@ describe('connection state recovery, checked', () => {
 
   /** A socket that reconnects by itself. */
   async function reconnectingSocket(token: string) {
-    const socket: ClientSocket = connect(suite.server.url, {
-      auth: { token },
-      transports: ['websocket'],
-      reconnectionDelay: 50,
-      forceNew: true,
-    });
+    const socket = await connectReconnecting(suite.server.url, token);
     opened.push(socket);
-    await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
     return socket;
   }
 

@@ -1,8 +1,14 @@
-import { io as connect } from 'socket.io-client';
 import { Message } from '../../models';
 import type { MessageView } from '../../src/chat/types';
 import type { SyncResult } from '../../src/chat/sync.service';
-import { emitAck, record, settle, waitFor, type ClientSocket } from '../helpers/realtime';
+import {
+  connectReconnecting,
+  emitAck,
+  record,
+  settle,
+  waitFor,
+  type ClientSocket,
+} from '../helpers/realtime';
 import {
   expectRefused,
   joinHorseTrust,
@@ -187,12 +193,7 @@ describe('delivery guarantees over sockets and REST', () => {
    */
   async function recipientAfterOneMessage() {
     const { b, conv, sa } = await trio(suite);
-    const sb: ClientSocket = connect(suite.server.url, {
-      auth: { token: b.token },
-      transports: ['websocket'],
-      reconnectionDelay: 50,
-    });
-    await new Promise<void>((resolve) => sb.once('connect', () => resolve()));
+    const sb = await connectReconnecting(suite.server.url, b.token);
     await joinHorseTrust(sb, conv);
     const received: string[] = [];
     sb.on('new_message', (m) => received.push((m as MessageView).text));

@@ -1,10 +1,10 @@
-import { io as connect } from 'socket.io-client';
 import request from 'supertest';
 import { Message } from '../../models';
 import type { MessageView } from '../../src/chat/types';
 import { createConversation, createUsers, type TestUser } from '../factories';
 import { startServiceNode, type ServiceNode } from '../helpers/cluster';
 import {
+  connectReconnecting,
   connectClient,
   emitAck,
   record,
@@ -187,15 +187,8 @@ describeWithRedis('two nodes over Redis', () => {
   });
 
   it('recovers a dropped socket on node B through Redis, without a conversation it was removed from', async () => {
-    // A client that reconnects by itself (connectClient's do not).
-    const rb: ClientSocket = connect(nodeB.url, {
-      auth: { token: b.token },
-      transports: ['websocket'],
-      reconnectionDelay: 50,
-      forceNew: true,
-    });
+    const rb = await connectReconnecting(nodeB.url, b.token);
     sockets.push(rb);
-    await new Promise<void>((resolve) => rb.once('connect', () => resolve()));
     expect(await emitAck(rb, 'join_conversation', conv)).toMatchObject({ success: true });
     const texts: string[] = [];
     rb.on('new_message', (m) => texts.push((m as MessageView).text));

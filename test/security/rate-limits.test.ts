@@ -1,8 +1,7 @@
 import { Conversation, Message } from '../../models';
 import { createConversation, createUsers } from '../factories';
 import { bodyOf } from '../helpers/api';
-import { io as connect } from 'socket.io-client';
-import { emitAck, record, settle, waitFor, type ClientSocket } from '../helpers/realtime';
+import { connectReconnecting, emitAck, record, settle, waitFor } from '../helpers/realtime';
 import { QUIET_MS, joinHorseTrust } from '../helpers/realtime-suite';
 import { expectEnvelope, useSecureServer } from './support';
 
@@ -146,12 +145,7 @@ describe('rate limits', () => {
 
   it('counts a recovering socket like a new one: the cap holds across drops and recoveries', async () => {
     const [a] = await createUsers(1);
-    const recovering: ClientSocket = connect(suite.server.url, {
-      auth: { token: a.token },
-      transports: ['websocket'],
-      forceNew: true,
-    });
-    await new Promise<void>((resolve) => recovering.once('connect', () => resolve()));
+    const recovering = await connectReconnecting(suite.server.url, a.token);
     recovering.io.reconnection(false);
     recovering.io.engine.close(); // its session waits for recovery
     await waitFor(() => suite.server.realtime.io.sockets.sockets.size === 0);
