@@ -7,6 +7,7 @@ import { loadActor } from './chat/user.service';
 import { authenticate, type ActorLoader } from './http/middleware/authenticate';
 import { errorHandler, notFoundHandler } from './http/middleware/errors';
 import { chatRoutes } from './http/routes/chat.routes';
+import { karmyqRoutes } from './http/routes/karmyq.routes';
 import { databaseGuard, drainGuard, originGuard } from './http/middleware/guards';
 import type { MetricsAccess } from './config';
 import { refuseOversizedQuery, strictQueryParser } from './http/query-parser';
@@ -73,11 +74,10 @@ export function createApp(deps: AppDeps): Express {
   app.use(originGuard(deps.corsOrigins ?? ['*']));
   app.use(drainGuard(lifecycle));
   app.use(express.json({ limit: deps.bodyLimit ?? '32kb', strict: true }));
-  app.use(
-    '/api/chat',
-    databaseGuard(deps.databaseConnected ?? (() => true)),
-    chatRoutes(deps.chat, authenticate(deps.verifier, deps.loadActor ?? loadActor)),
-  );
+  const authenticated = authenticate(deps.verifier, deps.loadActor ?? loadActor);
+  const databaseUp = databaseGuard(deps.databaseConnected ?? (() => true));
+  app.use('/api/chat', databaseUp, chatRoutes(deps.chat, authenticated));
+  app.use('/messages', databaseUp, karmyqRoutes(deps.chat, authenticated));
   app.use(notFoundHandler());
   app.use(errorHandler(deps.logger, deps.metrics));
   return app;

@@ -2,9 +2,13 @@ import type { Types } from 'mongoose';
 import { Message } from '../../models';
 import type { MessageRecord } from './presenters';
 
-/** Which slice of history: the seed's page/limit, or a seq cursor (`before` / `after`). */
+/**
+ * Which slice of history: the seed's page/limit, Karmyq's offset/limit (offset
+ * counted from the newest message), or a seq cursor (`before` / `after`).
+ */
 export type HistoryWindow =
   | { page: number; limit: number }
+  | { offset: number; limit: number }
   | { before: number; limit: number }
   | { after: number; limit: number };
 
@@ -68,18 +72,19 @@ async function newestSeq(conversation: WindowTarget): Promise<number> {
 }
 
 /**
- * Seed page p, newest page first. Without deletions seqs 1..top are all live, so
- * page p is exactly the seq range [top - p*limit + 1, top - (p-1)*limit]: its
- * cost does not grow with its depth. Otherwise (or if the range comes back
+ * The `limit` live messages after skipping the newest `offset` (seed page p is
+ * offset (p - 1) * limit), newest first. Without deletions seqs 1..top are all
+ * live, so this is exactly the seq range [top - offset - limit + 1, top - offset]:
+ * its cost does not grow with its depth. Otherwise (or if the range comes back
  * short, e.g. a deletion nobody counted) it falls back to skipping live messages.
  */
-async function page(
+async function fromNewest(
   conversation: WindowTarget,
-  window: { page: number; limit: number },
+  window: { offset: number; limit: number },
 ): Promise<MessageRecord[]> {
   const { limit } = window;
   if (conversation.deleted_count === 0) {
-    const to = (await newestSeq(conversation)) - (window.page - 1) * limit;
+    const to = (await newestSeq(conversation)) - window.offset;
     if (to < 1) return [];
     const from = Math.max(1, to - limit + 1);
     const rows = await seqRange(conversation, from, to, limit);
@@ -88,7 +93,7 @@ async function page(
   return Message.collection
     .find<MessageRecord>({ conversation_id: conversation._id, deleted_at: null })
     .sort({ seq: -1 })
-    .skip((window.page - 1) * limit)
+    .skip(window.offset)
     .limit(limit)
     .toArray();
 }
@@ -122,11 +127,15 @@ async function before(
  * Mongoose used to cast, and express-validator can hand over a query value
  * still as a string (`after`, whose second validation chain does not toInt()).
  */
-function numeric(window: HistoryWindow): HistoryWindow {
+type NumericWindow = Exclude<HistoryWindow, { page: number }>;
+
+/** …and the seed's page as the offset it stands for. */
+function numeric(window: HistoryWindow): NumericWindow {
   const limit = Number(window.limit);
   if ('after' in window) return { after: Number(window.after), limit };
   if ('before' in window) return { before: Number(window.before), limit };
-  return { page: Number(window.page), limit };
+  if ('offset' in window) return { offset: Number(window.offset), limit };
+  return { offset: (Number(window.page) - 1) * limit, limit };
 }
 
 /** Live messages of a window, oldest first. */
@@ -147,6 +156,18 @@ export async function loadWindow(
       .toArray();
   }
   const newestFirst =
-    'before' in window ? await before(conversation, window) : await page(conversation, window);
+    'before' in window
+      ? await before(conversation, window)
+      : await fromNewest(conversation, window);
   return newestFirst.reverse();
+}
+
+/**
+ * How many live messages the conversation holds. Without deletions that is the
+ * newest seq (seqs are gapless); otherwise they are counted (the conversation's
+ * messages, through the (conversation_id, seq) index).
+ */
+export async function liveMessageCount(conversation: WindowTarget): Promise<number> {
+  if (conversation.deleted_count === 0) return newestSeq(conversation);
+  return Message.collection.countDocuments({ conversation_id: conversation._id, deleted_at: null });
 }

@@ -7,7 +7,7 @@ import type { ChatEventSink } from './chat-events';
 import { requireParticipation } from './conversation.service';
 import { isDuplicateKeyOn } from './db-errors';
 import type { ParticipationCache } from './participation-cache';
-import { latestSeq, loadWindow, type HistoryWindow } from './history-window';
+import { latestSeq, liveMessageCount, loadWindow, type HistoryWindow } from './history-window';
 import { sameId } from './ids';
 import {
   insertMessage,
@@ -21,7 +21,7 @@ import { missingProfile, toMessageView, type MessageRecord } from './presenters'
 import type { ReadService } from './read.service';
 import { writeOrRetryLater } from './retry-later';
 import { checkedClientMessageId, checkedText } from './rules';
-import type { Actor, MessageView } from './types';
+import type { Actor, MessageView, UserProfileView } from './types';
 import { profilesFor } from './user.service';
 
 /** Bounded so a pathological pile-up of concurrent senders fails loudly instead of spinning. */
@@ -36,6 +36,15 @@ export interface SendResult {
 }
 
 export type { HistoryWindow };
+
+/** A slice of history before it is shown in a dialect. */
+export interface HistoryPage {
+  /** Oldest first, with the read state this fetch gave them. */
+  messages: MessageRecord[];
+  senderOf(message: MessageRecord): UserProfileView;
+  /** Live messages in the conversation, when asked for. */
+  total?: number;
+}
 
 export function createMessageService(
   events: ChatEventSink,
@@ -147,19 +156,25 @@ export function createMessageService(
     },
 
     /**
-     * History, oldest first with the sender populated. Seed page/limit: page 1 is
-     * the newest `limit` messages, page 2 the ones before. Cursor windows take
-     * `before` / `after` a seq and stay stable while new messages arrive.
-     * Marks read, for the caller, other people's messages up to the newest one returned.
+     * History, oldest first, with each message's sender. Seed page/limit: page 1
+     * is the newest `limit` messages, page 2 the ones before; Karmyq offset/limit
+     * likewise from the newest. Cursor windows take `before` / `after` a seq and
+     * stay stable while new messages arrive. Marks read, for the caller, other
+     * people's messages up to the newest one returned. `withTotal` also counts
+     * the conversation's live messages (Karmyq's `total`).
      */
-    async history(
+    async readHistory(
       actor: Actor,
       conversationId: string,
       window: HistoryWindow,
-    ): Promise<MessageView[]> {
+      options: { withTotal?: boolean } = {},
+    ): Promise<HistoryPage> {
       const conversation = await requireParticipation(conversationId, actor.id);
-      const page = await loadWindow(conversation, window);
-      const newest = page[page.length - 1];
+      const [messages, total] = await Promise.all([
+        loadWindow(conversation, window),
+        options.withTotal ? liveMessageCount(conversation) : undefined,
+      ]);
+      const newest = messages[messages.length - 1];
       if (newest) {
         const receipt = await reads.markReadUpTo(
           actor,
@@ -169,20 +184,27 @@ export function createMessageService(
         );
         if (receipt) {
           const readAt = new Date(receipt.read_at);
-          for (const message of page) {
+          for (const message of messages) {
             if (!message.is_read && !sameId(message.sender_id, actor.id)) {
               Object.assign(message, { is_read: true, read_at: readAt, status: 'read' });
             }
           }
         }
       }
-      const profiles = await profilesFor(page.map((m) => m.sender_id));
-      return page.map((m) =>
-        toMessageView(
-          m,
-          profiles.get(m.sender_id.toString()) ?? missingProfile(m.sender_id.toString()),
-        ),
-      );
+      const profiles = await profilesFor(messages.map((m) => m.sender_id));
+      const senderOf = (message: MessageRecord) =>
+        profiles.get(message.sender_id.toString()) ?? missingProfile(message.sender_id.toString());
+      return { messages, senderOf, total };
+    },
+
+    /** History in the Horse Trust shape (sender populated). */
+    async history(
+      actor: Actor,
+      conversationId: string,
+      window: HistoryWindow,
+    ): Promise<MessageView[]> {
+      const page = await this.readHistory(actor, conversationId, window);
+      return page.messages.map((m) => toMessageView(m, page.senderOf(m)));
     },
 
     /** Soft delete by the sender. last_message is repaired; unread counts follow by construction. */

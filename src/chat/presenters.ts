@@ -2,6 +2,7 @@ import type { Types } from 'mongoose';
 import type { UserProfile } from '../../models';
 import type {
   ConversationView,
+  KarmyqConversationView,
   KarmyqMessageView,
   LastMessageView,
   MessageView,
@@ -136,5 +137,30 @@ export function toConversationView(
     unread_count: unreadCount,
     created_at: iso(conversation.created_at)!,
     updated_at: iso(conversation.updated_at)!,
+  };
+}
+
+/** The Karmyq shape of a conversation, from the Horse Trust one (same facts, other names). */
+export function toKarmyqConversationView(view: ConversationView): KarmyqConversationView {
+  const last = view.last_message;
+  return {
+    id: view._id,
+    request_match_id: view.listing_id,
+    participants: view.participants.map((p) => ({
+      id: p._id,
+      name: p.full_name,
+      profile_picture_url: p.profile_picture_url,
+    })),
+    last_message: last
+      ? {
+          id: last.message_id,
+          content: last.text,
+          sender_id: last.sender_id,
+          created_at: last.sent_at,
+        }
+      : null,
+    last_message_at: view.last_message_at,
+    unread_count: view.unread_count,
+    created_at: view.created_at,
   };
 }

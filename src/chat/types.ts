@@ -56,3 +56,14 @@ export interface ConversationView {
   created_at: string;
   updated_at: string;
 }
+
+/** A conversation in the Karmyq dialect (`id`, `request_match_id`, participants as `{id, name}`). */
+export interface KarmyqConversationView {
+  id: string;
+  request_match_id: string | null;
+  participants: Array<{ id: string; name: string; profile_picture_url: string | null }>;
+  last_message: { id: string; content: string; sender_id: string; created_at: string } | null;
+  last_message_at: string | null;
+  unread_count: number;
+  created_at: string;
+}

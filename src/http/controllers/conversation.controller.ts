@@ -4,25 +4,34 @@ import type { ChatServices } from '../../chat';
 import { assertClaimedUser, LIST_LIMIT_DEFAULT } from '../../chat/rules';
 import { actorOf } from '../middleware/authenticate';
 
+/**
+ * POST /api/chat/conversations and Karmyq's POST /messages: `{recipient_id}` or
+ * `{participant_ids}`, with the listing under any of its names. The caller is
+ * always a participant, whatever the body lists.
+ */
+export function getOrCreateFromBody(chat: ChatServices, req: Request, res: Response) {
+  const input = matchedData(req, { locations: ['body'] }) as {
+    recipient_id?: string;
+    participant_ids?: string[];
+    listing_id?: string | null;
+    horse_id?: string | null;
+    request_match_id?: string | null;
+  };
+  const participantIds = [
+    ...(input.participant_ids ?? []),
+    ...(input.recipient_id ? [input.recipient_id] : []),
+  ];
+  const listingId = input.listing_id ?? input.horse_id ?? input.request_match_id ?? null;
+  return chat.conversations.getOrCreate(actorOf(res), {
+    participantIds: participantIds.map((id) => id.toLowerCase()),
+    listingId,
+  });
+}
+
 export function conversationController(chat: ChatServices) {
   return {
     async create(req: Request, res: Response) {
-      const input = matchedData(req, { locations: ['body'] }) as {
-        recipient_id?: string;
-        participant_ids?: string[];
-        listing_id?: string | null;
-        horse_id?: string | null;
-        request_match_id?: string | null;
-      };
-      const participantIds = [
-        ...(input.participant_ids ?? []),
-        ...(input.recipient_id ? [input.recipient_id] : []),
-      ];
-      const listingId = input.listing_id ?? input.horse_id ?? input.request_match_id ?? null;
-      const { conversation, created } = await chat.conversations.getOrCreate(actorOf(res), {
-        participantIds: participantIds.map((id) => id.toLowerCase()),
-        listingId,
-      });
+      const { conversation, created } = await getOrCreateFromBody(chat, req, res);
       res.status(created ? 201 : 200).json({ success: true, data: conversation, created });
     },
 
