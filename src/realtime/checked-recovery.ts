@@ -10,6 +10,8 @@ type AdapterConstructor = ServerOptions['adapter'];
 
 /** What a restored session held, kept aside until the socket's new handshake is authenticated. */
 export interface HeldRecovery {
+  /** The session's private id. */
+  pid: string;
   /** The user the session belonged to. */
   userId: string | undefined;
   rooms: string[];
@@ -18,9 +20,13 @@ export interface HeldRecovery {
   offset: string;
 }
 
-/** An adapter that can list its stored packets again when the recovery completes (ours). */
+/**
+ * An adapter that can list its stored packets again when the recovery completes,
+ * and keeps them for the restored rooms until told the check is over (ours).
+ */
 interface RereadablePackets {
   packetsAfter(offset: string, rooms: Iterable<string>): unknown[][] | null;
+  releaseRestored(pid: string): void;
 }
 
 interface PacketWriter {
@@ -50,6 +56,7 @@ export function withCheckedRecovery(adapter: AdapterConstructor): AdapterConstru
       if (!session) return session;
       const previous = session.data as { actor?: { id?: unknown } } | undefined;
       const held: HeldRecovery = {
+        pid,
         userId: typeof previous?.actor?.id === 'string' ? previous.actor.id : undefined,
         rooms: [...session.rooms],
         missedPackets: session.missedPackets as unknown[][],
@@ -83,17 +90,26 @@ export async function completeRecovery(
   const held = socket.data.heldRecovery;
   if (!held) return;
   delete socket.data.heldRecovery;
-  if (!socket.recovered) return;
+  if (!socket.recovered) return releaseHold(socket, held);
   const userId = socket.data.actor.id;
-  if (held.userId !== userId) return startAfresh(socket, newSessionId);
+  if (held.userId !== userId) {
+    releaseHold(socket, held);
+    return startAfresh(socket, newSessionId);
+  }
   try {
     const conversations = await joinAllowedRooms(socket, held.rooms, userId);
     pendingReplays.set(socket, { held, conversations });
   } catch (err) {
     onError(err);
+    releaseHold(socket, held);
     for (const room of held.rooms) void socket.leave(room);
     startAfresh(socket, newSessionId);
   }
+}
+
+/** Tells an adapter that holds a restored session's packets (ours) that the check is over. */
+function releaseHold(socket: ChatSocket, held: HeldRecovery): void {
+  (socket.nsp.adapter as Partial<RereadablePackets>).releaseRestored?.(held.pid);
 }
 
 /**
@@ -112,6 +128,8 @@ export function replayMissed(socket: ChatSocket): void {
   const { held, conversations } = pending;
   const rereadable = socket.nsp.adapter as Partial<RereadablePackets>;
   const missed = rereadable.packetsAfter?.(held.offset, [...socket.rooms]) ?? held.missedPackets;
+  // From here the socket is in its rooms: they keep their packets on its own account.
+  releaseHold(socket, held);
   replayPackets(socket, missed, conversations);
 }
 

@@ -15,8 +15,12 @@ export const NOT_REPLAYED: ReadonlySet<string> = new Set([
   'user_stopped_typing',
 ]);
 const PRUNE_INTERVAL_MS = 1000;
-/** How long a restored session's rooms still count as waiting (its check takes milliseconds). */
-const RESTORED_HOLD_MS = 10_000;
+/**
+ * How long a restored session's rooms still count as waiting, at most: its check
+ * releases them when it completes (milliseconds), so this only bounds a socket
+ * that went away mid-check.
+ */
+const RESTORED_HOLD_MS = 60_000;
 /**
  * Socket.IO reads a null session as "start afresh"; the adapter package's
  * signature says Promise<Session>, so the one cast lives here.
@@ -48,8 +52,8 @@ type PersistedSession = Omit<Session, 'missedPackets'> & { disconnectedAt: numbe
 export class RecoveryAdapter extends Adapter {
   private readonly windowMs: number;
   private readonly sessions = new Map<PrivateSessionId, PersistedSession>();
-  /** Rooms of sessions just restored, still counted in sessionRooms until releaseAt. */
-  private restored: Array<{ rooms: Room[]; releaseAt: number }> = [];
+  /** Rooms of sessions just restored, still counted in sessionRooms until released. */
+  private readonly restored = new Map<PrivateSessionId, { rooms: Room[]; releaseAt: number }>();
   /** How many persisted sessions hold each room: packets to these rooms are kept. */
   private readonly sessionRooms = new Map<Room, number>();
   private readonly log = new PacketLog();
@@ -78,8 +82,9 @@ export class RecoveryAdapter extends Adapter {
     this.sessions.delete(pid);
     // Its rooms keep their packets a little longer: while the restored socket's rooms
     // are checked (checked-recovery.ts) it is in none of them, and what is broadcast
-    // meanwhile is read again when the check completes.
-    this.restored.push({ rooms: session.rooms, releaseAt: Date.now() + RESTORED_HOLD_MS });
+    // meanwhile is read again when the check completes (releaseRestored).
+    this.releaseRestored(pid); // a session that flapped: its earlier socket is gone
+    this.restored.set(pid, { rooms: session.rooms, releaseAt: Date.now() + RESTORED_HOLD_MS });
     if (session.disconnectedAt + this.windowMs < Date.now()) {
       return NOT_RECOVERED;
     }
@@ -100,6 +105,17 @@ export class RecoveryAdapter extends Adapter {
     const seq = this.seqOf(offset);
     if (seq === null || !this.log.holds(seq)) return null;
     return this.log.jsonAfter(seq, encodeRooms(rooms)).map((json) => JSON.parse(json) as unknown[]);
+  }
+
+  /**
+   * The restored session's check is over (its socket is in its rooms, or starts
+   * afresh): its rooms no longer keep packets on its account.
+   */
+  releaseRestored(pid: PrivateSessionId): void {
+    const entry = this.restored.get(pid);
+    if (!entry) return;
+    this.restored.delete(pid);
+    this.releaseRooms(entry.rooms);
   }
 
   override broadcast(packet: BroadcastPacket, opts: BroadcastOptions): void {
@@ -158,9 +174,9 @@ export class RecoveryAdapter extends Adapter {
         this.releaseRooms(session.rooms);
       }
     }
-    const held = this.restored;
-    this.restored = held.filter((entry) => entry.releaseAt > now);
-    for (const entry of held) if (entry.releaseAt <= now) this.releaseRooms(entry.rooms);
+    for (const [pid, entry] of this.restored) {
+      if (entry.releaseAt <= now) this.releaseRestored(pid);
+    }
     this.log.dropOlderThan(threshold);
   }
 

@@ -2,6 +2,8 @@ import { Types } from 'mongoose';
 import { Conversation } from '../../models';
 import { confirmRecoveredRooms, replayPackets } from '../../src/realtime/checked-recovery';
 import type { MessageView } from '../../src/chat/types';
+import type { RecoveryAdapter } from '../../src/realtime/recovery-adapter';
+import { conversationRoom } from '../../src/realtime/rooms';
 import type { ChatSocket } from '../../src/realtime/socket-types';
 import { createConversation, createUsers, type TestUser } from '../factories';
 import {
@@ -166,6 +168,29 @@ describe('connection state recovery, checked', () => {
     expect(sb.recovered).toBe(true);
     expect(sentMeanwhile).toBe(true);
     expect(bMessages).toEqual(['one', 'two, while being checked']);
+  });
+
+  it('stops keeping packets on a restored session’s account once its check is over', async () => {
+    // Nobody else is in the room: once b is gone for good, nobody could receive them.
+    const { conv, sa, sb, bMessages } = await memberAfterOneMessage();
+    await awayWhile(sb, () => sendAs(sa, conv, 'two, while away'));
+    await waitFor(() => bMessages.length === 2);
+    const adapter = suite.server.realtime.io.of('/').adapter as unknown as RecoveryAdapter;
+    const { _lastOffset: offset } = sb as unknown as RecoveryState;
+    const storedTexts = () =>
+      (adapter.packetsAfter(offset, [conversationRoom(conv)]) ?? []).map(
+        ([, message]) => (message as MessageView).text,
+      );
+
+    await sendAs(sa, conv, 'three');
+    await waitFor(() => bMessages.length === 3);
+    expect(storedTexts()).toEqual(['three']);
+    sb.close(); // a voluntary disconnect: no session is kept
+    await settle(100);
+    await sendAs(sa, conv, 'four, to nobody');
+
+    expect(sb.recovered).toBe(true);
+    expect(storedTexts()).toEqual(['three']);
   });
 
   it("starts afresh when another user presents a member's session id and offset", async () => {
