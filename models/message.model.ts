@@ -19,6 +19,11 @@ const messageSchema = new Schema(
     read_at: { type: Date, default: null },
     status: { type: String, enum: MESSAGE_STATUSES, default: 'sent' },
     delivered_at: { type: Date, default: null },
+    /**
+     * Which acknowledgement moved it to `delivered` (an id per call): when calls
+     * race, each announces only the messages its own update changed.
+     */
+    delivery_mark: { type: Schema.Types.ObjectId, default: undefined },
     deleted_at: { type: Date, default: null },
     sent_at: { type: Date, required: true, default: () => new Date() },
     /** Last time anything about the message changed (created, delivered, read, deleted): the /sync key. */

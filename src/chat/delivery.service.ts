@@ -56,9 +56,10 @@ export function createDeliveryService(
     /**
      * `sent` → `delivered` for messages a recipient's device received (an
      * acknowledged new_message, or a fetch). Never downgrades `read`, never
-     * applies to the recipient's own messages; each sender hears about it once.
-     * Returns the ids that changed. `restamp: false` leaves the messages' place in the
-     * /sync change order alone (for deliveries made by a sync, which already returns them).
+     * applies to the recipient's own messages; each sender hears about it once,
+     * even when devices acknowledge at once, and never after a read. Returns the
+     * ids that changed. `restamp: false` leaves the messages' place in the /sync
+     * change order alone (for deliveries made by a sync, which already returns them).
      */
     async markDelivered(
       recipientId: string,
@@ -78,17 +79,27 @@ export function createDeliveryService(
       ).lean<DeliveryCandidate[]>();
       if (candidates.length === 0) return [];
       const restamp = options.restamp ?? true;
-      const write = async (at: Date): Promise<Date> => {
-        await Message.updateMany(
+      const mark = new Types.ObjectId();
+      const write = async (at: Date) => {
+        const result = await Message.updateMany(
           { _id: { $in: candidates.map((c) => c._id) }, status: 'sent' },
           {
-            $set: { status: 'delivered', delivered_at: at, ...(restamp ? { changed_at: at } : {}) },
+            $set: {
+              status: 'delivered',
+              delivered_at: at,
+              delivery_mark: mark,
+              ...(restamp ? { changed_at: at } : {}),
+            },
           },
         );
-        return at;
+        return { at, changed: result.modifiedCount };
       };
-      const deliveredAt = restamp ? await clock.stamp(write) : await write(new Date());
-      for (const message of candidates) {
+      const { at: deliveredAt, changed } = restamp
+        ? await clock.stamp(write)
+        : await write(new Date());
+      const delivered =
+        changed === candidates.length ? candidates : await markedBy(mark, candidates);
+      for (const message of delivered) {
         events.messageDelivered({
           conversationId: message.conversation_id.toString(),
           messageId: message._id.toString(),
@@ -98,9 +109,27 @@ export function createDeliveryService(
           deliveredAt,
         });
       }
-      return candidates.map((c) => c._id.toString());
+      return delivered.map((c) => c._id.toString());
     },
   };
+}
+
+/**
+ * The candidates this call's update changed, when it changed fewer than all: another
+ * device's acknowledgement or a read got to the others first (they announce them).
+ */
+async function markedBy(
+  mark: Types.ObjectId,
+  candidates: DeliveryCandidate[],
+): Promise<DeliveryCandidate[]> {
+  const mine = await Message.collection
+    .find<{ _id: Types.ObjectId }>(
+      { _id: { $in: candidates.map((c) => c._id) }, delivery_mark: mark },
+      { projection: { _id: 1 } },
+    )
+    .toArray();
+  const ids = new Set(mine.map((m) => m._id.toString()));
+  return candidates.filter((c) => ids.has(c._id.toString()));
 }
 
 export type DeliveryService = ReturnType<typeof createDeliveryService>;

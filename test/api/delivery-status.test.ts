@@ -128,4 +128,38 @@ describe('message status: sent → delivered → read', () => {
     expect((await Message.findById(fromBob).lean())?.status).toBe('delivered');
     expect(eventsOf(events, 'messageDelivered').map((e) => e.messageId)).toEqual([fromBob]);
   });
+
+  it('announces each delivery once, and none after a read, when another acknowledgement or a read gets there first', async () => {
+    const { chat, events } = buildTestApp();
+    const { alice, bob, conversationId } = await pair();
+    const [first, second, third] = await insertMessages(conversationId, [alice], 3);
+    // Between this acknowledgement's read of its candidates and its update, bob's
+    // other device acknowledges the first message and a read reaches the second.
+    const update = Message.updateMany.bind(Message);
+    let raced = false;
+    const spy = jest.spyOn(Message, 'updateMany').mockImplementation(((
+      ...args: Parameters<typeof Message.updateMany>
+    ) => {
+      if (raced) return update(...args);
+      raced = true;
+      return (async () => {
+        await chat.deliveries.acknowledge(bob.actor, conversationId, { messageIds: [first] });
+        await Message.updateOne({ _id: second }, { status: 'read', is_read: true });
+        return update(...args);
+      })();
+    }) as unknown as typeof Message.updateMany);
+
+    let delivered: string[];
+    try {
+      delivered = await chat.deliveries.acknowledge(bob.actor, conversationId, { upToSeq: 3 });
+    } finally {
+      spy.mockRestore();
+    }
+
+    expect(raced).toBe(true);
+    expect(delivered).toEqual([third]);
+    expect(eventsOf(events, 'messageDelivered').map((e) => e.messageId)).toEqual([first, third]);
+    const stored = await Message.find({ conversation_id: conversationId }).sort({ seq: 1 }).lean();
+    expect(stored.map((m) => m.status)).toEqual(['delivered', 'read', 'delivered']);
+  });
 });
