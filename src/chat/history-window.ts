@@ -134,7 +134,8 @@ function numeric(window: HistoryWindow): NumericWindow {
   const limit = Number(window.limit);
   if ('after' in window) return { after: Number(window.after), limit };
   if ('before' in window) return { before: Number(window.before), limit };
-  if ('offset' in window) return { offset: Number(window.offset), limit };
+  // max: a "-0" from the query is a valid 0, and no skip should see it.
+  if ('offset' in window) return { offset: Math.max(0, Number(window.offset)), limit };
   return { offset: (Number(window.page) - 1) * limit, limit };
 }
 

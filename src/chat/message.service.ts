@@ -72,6 +72,48 @@ export function createMessageService(
     return { record: original, sender: actor.profile, created: false };
   }
 
+  /**
+   * History, oldest first, with each message's sender. Seed page/limit: page 1
+   * is the newest `limit` messages, page 2 the ones before; Karmyq offset/limit
+   * likewise from the newest. Cursor windows take `before` / `after` a seq and
+   * stay stable while new messages arrive. Marks read, for the caller, other
+   * people's messages up to the newest one returned. `withTotal` also counts
+   * the conversation's live messages (Karmyq's `total`).
+   */
+  async function readHistory(
+    actor: Actor,
+    conversationId: string,
+    window: HistoryWindow,
+    options: { withTotal?: boolean } = {},
+  ): Promise<HistoryPage> {
+    const conversation = await requireParticipation(conversationId, actor.id);
+    const [messages, total] = await Promise.all([
+      loadWindow(conversation, window),
+      options.withTotal ? liveMessageCount(conversation) : undefined,
+    ]);
+    const newest = messages[messages.length - 1];
+    if (newest) {
+      const receipt = await reads.markReadUpTo(
+        actor,
+        conversation,
+        newest.seq,
+        newest._id.toString(),
+      );
+      if (receipt) {
+        const readAt = new Date(receipt.read_at);
+        for (const message of messages) {
+          if (!message.is_read && !sameId(message.sender_id, actor.id)) {
+            Object.assign(message, { is_read: true, read_at: readAt, status: 'read' });
+          }
+        }
+      }
+    }
+    const profiles = await profilesFor(messages.map((m) => m.sender_id));
+    const senderOf = (message: MessageRecord) =>
+      profiles.get(message.sender_id.toString()) ?? missingProfile(message.sender_id.toString());
+    return { messages, senderOf, total };
+  }
+
   return {
     /**
      * Stores a message and announces it. The insert is the single commit point:
@@ -155,47 +197,7 @@ export function createMessageService(
       );
     },
 
-    /**
-     * History, oldest first, with each message's sender. Seed page/limit: page 1
-     * is the newest `limit` messages, page 2 the ones before; Karmyq offset/limit
-     * likewise from the newest. Cursor windows take `before` / `after` a seq and
-     * stay stable while new messages arrive. Marks read, for the caller, other
-     * people's messages up to the newest one returned. `withTotal` also counts
-     * the conversation's live messages (Karmyq's `total`).
-     */
-    async readHistory(
-      actor: Actor,
-      conversationId: string,
-      window: HistoryWindow,
-      options: { withTotal?: boolean } = {},
-    ): Promise<HistoryPage> {
-      const conversation = await requireParticipation(conversationId, actor.id);
-      const [messages, total] = await Promise.all([
-        loadWindow(conversation, window),
-        options.withTotal ? liveMessageCount(conversation) : undefined,
-      ]);
-      const newest = messages[messages.length - 1];
-      if (newest) {
-        const receipt = await reads.markReadUpTo(
-          actor,
-          conversation,
-          newest.seq,
-          newest._id.toString(),
-        );
-        if (receipt) {
-          const readAt = new Date(receipt.read_at);
-          for (const message of messages) {
-            if (!message.is_read && !sameId(message.sender_id, actor.id)) {
-              Object.assign(message, { is_read: true, read_at: readAt, status: 'read' });
-            }
-          }
-        }
-      }
-      const profiles = await profilesFor(messages.map((m) => m.sender_id));
-      const senderOf = (message: MessageRecord) =>
-        profiles.get(message.sender_id.toString()) ?? missingProfile(message.sender_id.toString());
-      return { messages, senderOf, total };
-    },
+    readHistory,
 
     /** History in the Horse Trust shape (sender populated). */
     async history(
@@ -203,7 +205,7 @@ export function createMessageService(
       conversationId: string,
       window: HistoryWindow,
     ): Promise<MessageView[]> {
-      const page = await this.readHistory(actor, conversationId, window);
+      const page = await readHistory(actor, conversationId, window);
       return page.messages.map((m) => toMessageView(m, page.senderOf(m)));
     },
 

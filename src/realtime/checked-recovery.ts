@@ -98,6 +98,8 @@ export async function completeRecovery(
   }
   try {
     const conversations = await joinAllowedRooms(socket, held.rooms, userId);
+    // Gone during the check: Socket.IO will not connect it, so nothing is replayed.
+    if (socket.conn.readyState !== 'open') return releaseHold(socket, held);
     pendingReplays.set(socket, { held, conversations });
   } catch (err) {
     onError(err);
@@ -105,6 +107,14 @@ export async function completeRecovery(
     for (const room of held.rooms) void socket.leave(room);
     startAfresh(socket, newSessionId);
   }
+}
+
+/** A restored socket refused before its check (authentication): its session is over. */
+export function abandonRecovery(socket: ChatSocket): void {
+  const held = socket.data.heldRecovery;
+  if (!held) return;
+  delete socket.data.heldRecovery;
+  releaseHold(socket, held);
 }
 
 /** Tells an adapter that holds a restored session's packets (ours) that the check is over. */

@@ -12,6 +12,7 @@ import type { Metrics } from '../lib/metrics';
 import { isOriginAllowed } from '../lib/origins';
 import { attachBroadcaster } from './broadcaster';
 import {
+  abandonRecovery,
   completeRecovery,
   confirmRecoveredRooms,
   replayMissed,
@@ -89,10 +90,14 @@ export function createRealtime(http: HttpServer, deps: RealtimeDeps): Realtime {
   });
   const { chat, logger } = deps;
   const socketsOf = async (userId: string) => (await io.in(userRoom(userId)).fetchSockets()).length;
-  io.use(
-    handshakeAuth(deps.verifier, deps.loadActor ?? loadActorFromDb, logger, {
-      socketsOf,
-      maxSocketsPerUser: chat.limits.socketsPerUser,
+  const authenticate = handshakeAuth(deps.verifier, deps.loadActor ?? loadActorFromDb, logger, {
+    socketsOf,
+    maxSocketsPerUser: chat.limits.socketsPerUser,
+  });
+  io.use((socket, next) =>
+    authenticate(socket, (err) => {
+      if (err) abandonRecovery(socket);
+      next(err);
     }),
   );
   io.use((socket, next) => {

@@ -80,17 +80,20 @@ export class RecoveryAdapter extends Adapter {
     const session = this.sessions.get(pid);
     if (!session) return NOT_RECOVERED;
     this.sessions.delete(pid);
+    const missedPackets =
+      session.disconnectedAt + this.windowMs < Date.now()
+        ? null
+        : this.packetsAfter(offset, session.rooms);
+    if (!missedPackets) {
+      // Too old, or an offset this log does not hold: no recovery (the client resyncs).
+      this.releaseRooms(session.rooms);
+      return NOT_RECOVERED;
+    }
     // Its rooms keep their packets a little longer: while the restored socket's rooms
     // are checked (checked-recovery.ts) it is in none of them, and what is broadcast
     // meanwhile is read again when the check completes (releaseRestored).
     this.releaseRestored(pid); // a session that flapped: its earlier socket is gone
     this.restored.set(pid, { rooms: session.rooms, releaseAt: Date.now() + RESTORED_HOLD_MS });
-    if (session.disconnectedAt + this.windowMs < Date.now()) {
-      return NOT_RECOVERED;
-    }
-    const missedPackets = this.packetsAfter(offset, session.rooms);
-    // An unknown offset is older than the window: no recovery (the client resyncs).
-    if (!missedPackets) return NOT_RECOVERED;
     const { sid, pid: restoredPid, rooms, data } = session;
     return Promise.resolve({ sid, pid: restoredPid, rooms, data, missedPackets });
   }

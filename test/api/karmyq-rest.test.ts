@@ -78,6 +78,23 @@ describe('Karmyq REST: POST /messages', () => {
     expect(await Conversation.countDocuments({})).toBe(1);
   });
 
+  it('takes a 50-member group whose participant_ids list the caller too, and refuses a 51st', async () => {
+    const { app } = buildTestApp();
+    const users = await createUsers(51);
+    const [caller] = users;
+    const api = karmyq(app, caller.token);
+
+    const group = await api.post('', { participant_ids: users.slice(0, 50).map((u) => u.id) });
+    expect(group.status).toBe(201);
+    expect(dataOf<KarmyqConversationView>(group).participants).toHaveLength(50);
+    expectFailure(
+      await api.post('', { participant_ids: users.slice(1, 51).map((u) => u.id) }),
+      400,
+      'VALIDATION_FAILED',
+    );
+    expect(await Conversation.countDocuments({})).toBe(1);
+  });
+
   it('refuses bad input with a 4xx envelope and stores nothing', async () => {
     const { app } = buildTestApp();
     const [alice] = await createUsers(1);
@@ -91,6 +108,12 @@ describe('Karmyq REST: POST /messages', () => {
       await api.post('', { participant_ids: ['64b7f0c2a1b2c3d4e5f60718'] }),
       404,
       'USER_NOT_FOUND',
+    );
+    expectFailure(await api.post('', {}), 400, 'VALIDATION_FAILED');
+    expectFailure(
+      await api.post('', { participant_ids: [alice.id], request_match_id: { $ne: null } }),
+      400,
+      'VALIDATION_FAILED',
     );
     expectFailure(await karmyq(app, null).post('', { participant_ids: [alice.id] }), 401);
     expect(await Conversation.countDocuments({})).toBe(0);
@@ -213,8 +236,8 @@ describe('Karmyq REST: GET /messages/:conversationId', () => {
   );
 
   it.each([
-    ['seq ranges', true],
-    ['skips', false],
+    ['deletions tracked', true],
+    ['an older conversation', false],
   ])('skips deleted messages in pages and total (%s)', async (_path, counted) => {
     const { app, alice, conversationId, ids } = await conversationWith(5, { counted });
     // message 3 (index 2) was sent by alice: she deletes it.
@@ -260,6 +283,11 @@ describe('Karmyq REST: GET /messages/:conversationId', () => {
     expectFailure(await api.get(`/${conversationId}?limit=abc`), 400, 'VALIDATION_FAILED');
     expectFailure(await api.get(`/${conversationId}?offset[$gt]=1`), 400, 'VALIDATION_FAILED');
     expectFailure(await api.get('/not-an-id'), 400, 'VALIDATION_FAILED');
+    expectFailure(await api.get(`/${conversationId}?offset=99999999999`), 400);
+    expectFailure(await api.get(`/${conversationId}?offset=1&offset=2`), 400);
+    expectFailure(await api.get(`/${conversationId}/mark-read`), 404);
+    const minusZero = await api.get(`/${conversationId}?offset=-0`);
+    expect(contentsOf(minusZero)).toHaveLength(3);
     const clamped = await api.get(`/${conversationId}?limit=500`);
     expect(clamped.status).toBe(200);
     expect(contentsOf(clamped)).toHaveLength(3);

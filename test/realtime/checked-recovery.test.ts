@@ -193,6 +193,44 @@ describe('connection state recovery, checked', () => {
     expect(storedTexts()).toEqual(['three']);
   });
 
+  it.each([
+    ['its offset is not one the log holds', 'offset'],
+    ['its handshake is refused', 'token'],
+  ])('stops keeping packets for a session at once when %s', async (_case, spoiled) => {
+    const [a, b] = await createUsers(2);
+    const conv = await createConversation([a, b]);
+    const sa = await suite.connect(a.token);
+    const sb = await reconnectingMember(b, conv);
+    const bMessages = record(sb, 'new_message');
+    await sendAs(sa, conv, 'one');
+    await waitFor(() => bMessages.length === 1);
+    const { _pid: pid, _lastOffset: offset } = sb as unknown as RecoveryState;
+    sb.io.reconnection(false);
+    sb.io.engine.close(); // b's session is kept for recovery
+    await settle(100);
+    const adapter = suite.server.realtime.io.of('/').adapter as unknown as RecoveryAdapter;
+    const storedTexts = () =>
+      (adapter.packetsAfter(offset, [conversationRoom(conv)]) ?? []).map(
+        ([, message]) => (message as MessageView).text,
+      );
+    await sendAs(sa, conv, 'kept for b');
+    expect(storedTexts()).toEqual(['kept for b']);
+
+    if (spoiled === 'offset') {
+      const fresh = await suite.connect(null, {
+        auth: { token: b.token, pid, offset: `${offset}x` },
+      });
+      expect(fresh.recovered).toBe(false);
+    } else {
+      await expect(
+        suite.connect(null, { auth: { token: 'not-a-token', pid, offset } }),
+      ).rejects.toThrow();
+    }
+    await sendAs(sa, conv, 'to nobody');
+
+    expect(storedTexts()).toEqual(['kept for b']);
+  });
+
   it("starts afresh when another user presents a member's session id and offset", async () => {
     const [a, b, eve] = await createUsers(3);
     const conv = await createConversation([a, b]);

@@ -13,10 +13,14 @@ import {
 
 export { LIST_LIMIT_DEFAULT };
 
-/** POST /conversations: `{recipient_id}` or `{participant_ids}`, optional listing id (or its aliases). */
+/**
+ * POST /conversations: `{recipient_id}` or `{participant_ids}`, optional listing id
+ * (or its aliases). participant_ids may list the caller too (Karmyq's do): the
+ * service counts members after adding the caller.
+ */
 export const createConversationRules = [
   mongoIdBody('recipient_id'),
-  ...mongoIdArrayBody('participant_ids', MAX_PARTICIPANTS - 1),
+  ...mongoIdArrayBody('participant_ids', MAX_PARTICIPANTS),
   body().custom((value: unknown) => {
     const b = (value ?? {}) as Record<string, unknown>;
     if (b.recipient_id === undefined && b.participant_ids === undefined) {
