@@ -24,6 +24,11 @@ export interface Config {
   /** Scale-out: Socket.IO over Redis when set; the in-memory adapter otherwise. */
   redisUrl: string | undefined;
   redisStreamMaxLen: number;
+  /**
+   * Prefix of every Redis key, stream and Pub/Sub channel the service uses, so
+   * that environments (or apps) sharing one Redis never hear each other.
+   */
+  redisKeyPrefix: string;
   limits: RateLimitConfig;
   /** Browser origins allowed for REST CORS and the Socket.IO handshake; ['*'] = any. */
   corsOrigins: string[];
@@ -112,6 +117,14 @@ export function gcThreadsModeFrom(env: Env = process.env): GcThreadsMode {
   return oneOf(env, 'GC_THREADS', ['auto', 'main', 'default'] as const, 'auto');
 }
 
+function redisKeyPrefix(value: string | undefined): string {
+  if (!value) return 'chat';
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(value)) {
+    throw new ConfigError('REDIS_KEY_PREFIX must be 1-64 characters of [A-Za-z0-9_.-]');
+  }
+  return value;
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const nodeEnv = env.NODE_ENV || 'development';
   const mongodbUri = env.MONGODB_URI || undefined;
@@ -161,6 +174,7 @@ export function loadConfig(env: Env = process.env): Config {
     syncSettleMs: intFrom(env, 'SYNC_SETTLE_MS', redisUrl ? 1000 : 0, 0, 60000),
     redisUrl,
     redisStreamMaxLen: intFrom(env, 'REDIS_STREAM_MAXLEN', 50000, 1000, 10_000_000),
+    redisKeyPrefix: redisKeyPrefix(env.REDIS_KEY_PREFIX),
     limits: {
       sendPerSecond: intFrom(env, 'RATE_SEND_PER_SEC', 5, 1, 100000),
       sendBurst: intFrom(env, 'RATE_SEND_BURST', 20, 0, 100000),

@@ -77,7 +77,11 @@ export async function startServer(
   const scaleOut = config.redisUrl
     ? await (
         await import('./realtime/redis-adapter')
-      ).connectScaleOut(config.redisUrl, { streamMaxLen: config.redisStreamMaxLen }, logger)
+      ).connectScaleOut(
+        config.redisUrl,
+        { streamMaxLen: config.redisStreamMaxLen, keyPrefix: config.redisKeyPrefix },
+        logger,
+      )
     : undefined;
   logger.info(
     scaleOut
@@ -88,9 +92,16 @@ export async function startServer(
   const chat = createChatServices({
     events: new ChatEventHub((err, context) => logger.error({ err }, context)),
     clock: new ChangeClock(config.syncSettleMs),
-    limits: createRateLimits(config.limits, scaleOut?.redis),
+    limits: createRateLimits(
+      config.limits,
+      scaleOut && { client: scaleOut.redis, keyPrefix: config.redisKeyPrefix },
+    ),
     participation: new ParticipationCache({ ttlMs: config.participationCacheTtlMs }),
   });
+  // Other nodes' invalidations are missed while Redis is away: no cached send
+  // context outlives a lost or regained connection.
+  scaleOut?.redis.on('close', () => chat.participation.clear());
+  scaleOut?.redis.on('ready', () => chat.participation.clear());
   const verifier = createTokenVerifier(config.jwt);
   const lifecycle = new Lifecycle();
   const metrics = createMetrics();

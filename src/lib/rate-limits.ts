@@ -29,21 +29,27 @@ function limiter(
   points: number,
   duration: number,
   prefix: string,
-  redis?: Redis,
+  redis?: RedisStore,
 ): RateLimiterAbstract {
   const memory = new RateLimiterMemory({ points, duration, keyPrefix: prefix });
   if (!redis) return memory;
   // If Redis is unreachable, each node falls back to its own memory limiter rather than failing sends.
   return new RateLimiterRedis({
-    storeClient: redis,
+    storeClient: redis.client,
     points,
     duration,
-    keyPrefix: `chat:rl:${prefix}`,
+    keyPrefix: `${redis.keyPrefix}:rl:${prefix}`,
     insuranceLimiter: memory,
   });
 }
 
-export function createRateLimits(config: RateLimitConfig, redis?: Redis): RateLimits {
+/** A Redis client and the prefix of the keys the service keeps there (REDIS_KEY_PREFIX). */
+export interface RedisStore {
+  client: Redis;
+  keyPrefix: string;
+}
+
+export function createRateLimits(config: RateLimitConfig, redis?: RedisStore): RateLimits {
   // Sustained rate per second, plus a burst allowance spread over 10 s.
   const sustained = limiter(config.sendPerSecond, 1, 'send', redis);
   const send: Consumer =

@@ -18,6 +18,11 @@ export interface HeldRecovery {
   missedPackets: unknown[][];
   /** The offset the client presented: where its missed packets start. */
   offset: string;
+  /**
+   * The old socket was suspended (token expired) when it went: it had left its
+   * rooms, so the session holds none of them and nothing of theirs was kept.
+   */
+  suspended: boolean;
 }
 
 /**
@@ -54,13 +59,15 @@ export function withCheckedRecovery(adapter: AdapterConstructor): AdapterConstru
     instance.restoreSession = async (pid: PrivateSessionId, offset: string) => {
       const session = await restore(pid, offset);
       if (!session) return session;
-      const previous = session.data as { actor?: { id?: unknown } } | undefined;
+      const previous = session.data as
+        { actor?: { id?: unknown }; tokenExpired?: unknown } | undefined;
       const held: HeldRecovery = {
         pid,
         userId: typeof previous?.actor?.id === 'string' ? previous.actor.id : undefined,
         rooms: [...session.rooms],
         missedPackets: session.missedPackets as unknown[][],
         offset,
+        suspended: previous?.tokenExpired === true,
       };
       return { ...session, rooms: [], missedPackets: [], data: { heldRecovery: held } } as Session;
     };
@@ -92,7 +99,9 @@ export async function completeRecovery(
   delete socket.data.heldRecovery;
   if (!socket.recovered) return releaseHold(socket, held);
   const userId = socket.data.actor.id;
-  if (held.userId !== userId) {
+  // Another user's session, or one with nothing to give back: a fresh session
+  // tells the client (recovered: false) to join its conversations again.
+  if (held.userId !== userId || held.suspended) {
     releaseHold(socket, held);
     return startAfresh(socket, newSessionId);
   }

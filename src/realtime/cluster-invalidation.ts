@@ -1,7 +1,11 @@
 import type { Invalidation, ParticipationCache } from '../chat/participation-cache';
 import { isObjectIdString } from '../chat/ids';
 import type { Logger } from '../lib/logger';
+import { withDeadline } from './socket-count';
 import type { ChatServer } from './socket-types';
+
+/** The adapter's own wait for other nodes' acknowledgements (its requestsTimeout) plus a margin. */
+const INVALIDATION_TIMEOUT_MS = 6000;
 
 /**
  * Cluster mode: the participation cache's invalidations travel through the
@@ -22,7 +26,12 @@ export function shareInvalidations(
   cache.connect(
     {
       broadcast: async (invalidation) => {
-        await io.serverSideEmitWithAck('participation_invalidate', invalidation);
+        // Bounded: without Redis the adapter's emit never settles, and the change
+        // that asked (a removal, a block) would never be answered.
+        await withDeadline(
+          io.serverSideEmitWithAck('participation_invalidate', invalidation),
+          INVALIDATION_TIMEOUT_MS,
+        );
       },
       reliable: clusterReliable,
     },

@@ -90,6 +90,8 @@ export interface ServerToClientEvents {
 export interface InterServerEvents {
   /** Drop cached send contexts; the sender waits for every node's acknowledgement. */
   participation_invalidate(invalidation: Invalidation, done: () => void): void;
+  /** How many sockets of this user the answering node holds (MAX_SOCKETS_PER_USER). */
+  count_user_sockets(userId: string, done: (count: number) => void): void;
 }
 
 export interface SocketData {

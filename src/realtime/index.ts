@@ -19,6 +19,7 @@ import {
   withCheckedRecovery,
 } from './checked-recovery';
 import { shareInvalidations } from './cluster-invalidation';
+import { userSocketCounter } from './socket-count';
 import type { RealtimeContext } from './context';
 import { socketEventDispatcher } from './ack';
 import { conversationHandlers } from './handlers/conversation.handlers';
@@ -89,7 +90,7 @@ export function createRealtime(http: HttpServer, deps: RealtimeDeps): Realtime {
     adapter: withCheckedRecovery(deps.adapter ?? RecoveryAdapter),
   });
   const { chat, logger } = deps;
-  const socketsOf = async (userId: string) => (await io.in(userRoom(userId)).fetchSockets()).length;
+  const socketsOf = userSocketCounter(io, Boolean(deps.adapter), logger);
   const authenticate = handshakeAuth(deps.verifier, deps.loadActor ?? loadActorFromDb, logger, {
     socketsOf,
     maxSocketsPerUser: chat.limits.socketsPerUser,
@@ -148,7 +149,9 @@ export function createRealtime(http: HttpServer, deps: RealtimeDeps): Realtime {
     io,
     close: async () => {
       detach();
-      io.emit('server_shutdown', {
+      // This node's sockets only: through the adapter it would reach (and make
+      // reconnect) every client of the cluster.
+      io.local.emit('server_shutdown', {
         message: 'This server is shutting down: reconnect and resync',
         reconnect: true,
       });

@@ -13,6 +13,8 @@ export const NOT_REPLAYED: ReadonlySet<string> = new Set([
   'user_typing',
   'user_stop_typing',
   'user_stopped_typing',
+  // A node's farewell: replayed, it would send a recovered client away again.
+  'server_shutdown',
 ]);
 const PRUNE_INTERVAL_MS = 1000;
 /**

@@ -20,7 +20,7 @@ export interface ScaleOut {
 
 export async function connectScaleOut(
   url: string,
-  options: { streamMaxLen: number },
+  options: { streamMaxLen: number; keyPrefix: string },
   logger: Logger,
 ): Promise<ScaleOut> {
   const redis = new Redis(url, {
@@ -31,8 +31,12 @@ export async function connectScaleOut(
   redis.on('error', (err: Error) => logger.warn({ err: { message: err.message } }, 'redis error'));
   await redis.connect();
   const adapter = createAdapter(redis, {
-    streamName: 'chat:socket.io',
-    sessionKeyPrefix: 'chat:sio:session:',
+    // Every name the adapter uses in Redis, its Pub/Sub channels included (they
+    // span all Redis databases): another environment on the same Redis would
+    // otherwise count as nodes of this cluster and receive its traffic.
+    streamName: `${options.keyPrefix}:socket.io`,
+    sessionKeyPrefix: `${options.keyPrefix}:sio:session:`,
+    channelPrefix: `${options.keyPrefix}:socket.io`,
     // Bounds Redis memory; also how far back a recovering socket can catch up.
     maxLen: options.streamMaxLen,
     // Our payloads are JSON: skip the per-packet binary scan.

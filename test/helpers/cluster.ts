@@ -15,9 +15,12 @@ const ROOT = path.resolve(__dirname, '..', '..');
 
 /**
  * Starts `src/index.ts` in its own process on a free port, on this test file's
- * database and the given Redis. Resolves once it logs that it listens.
+ * database and the given Redis (plus `extraEnv`). Resolves once it logs that it listens.
  */
-export function startServiceNode(redisUrl: string): Promise<ServiceNode> {
+export function startServiceNode(
+  redisUrl: string,
+  extraEnv: Record<string, string> = {},
+): Promise<ServiceNode> {
   const databaseUri = `${process.env.TEST_MONGODB_URI}/${mongoose.connection.name}`;
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src', 'index.ts')], {
     cwd: ROOT,
@@ -30,6 +33,7 @@ export function startServiceNode(redisUrl: string): Promise<ServiceNode> {
       REDIS_URL: redisUrl,
       JWT_SECRET: TEST_JWT_SECRET,
       RATE_SEND_PER_SEC: '100000',
+      ...extraEnv,
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

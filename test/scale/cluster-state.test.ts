@@ -1,0 +1,71 @@
+import { createUsers } from '../factories';
+import { startServiceNode, type ServiceNode } from '../helpers/cluster';
+import { connectClient, record, settle, waitFor, type ClientSocket } from '../helpers/realtime';
+
+/**
+ * Per-user state across nodes, and what stays on one node: the socket cap counts
+ * every node of the cluster (and only that cluster, by REDIS_KEY_PREFIX), and a
+ * node's shutdown notice goes to its own sockets only.
+ */
+const redisUrl = process.env.TEST_REDIS_URL;
+if (!redisUrl && process.env.CI) throw new Error('CI must provide Redis for the multi-node tests');
+const describeWithRedis = redisUrl ? describe : describe.skip;
+
+const QUIET_MS = 300;
+const ONE_SOCKET = { MAX_SOCKETS_PER_USER: '1' };
+
+describeWithRedis('cluster-wide state', () => {
+  const nodes: ServiceNode[] = [];
+  const sockets: ClientSocket[] = [];
+  const start = async (env: Record<string, string>) => {
+    const node = await startServiceNode(redisUrl!, env);
+    nodes.push(node);
+    return node;
+  };
+  const connect = async (node: ServiceNode, token: string) => {
+    const socket = await connectClient(node.url, token);
+    sockets.push(socket);
+    return socket;
+  };
+  afterEach(() => sockets.splice(0).forEach((s) => s.close()));
+  afterAll(async () => {
+    await Promise.all(nodes.map((node) => node.stop()));
+  });
+
+  it("counts a user's sockets on every node of its cluster, and on no other cluster", async () => {
+    const [nodeA, nodeB, elsewhere] = await Promise.all([
+      start(ONE_SOCKET),
+      start(ONE_SOCKET),
+      start({ ...ONE_SOCKET, REDIS_KEY_PREFIX: 'another-environment' }),
+    ]);
+    const [user] = await createUsers(1);
+
+    await connect(nodeA, user.token);
+    const refused = await connect(nodeB, user.token).then(
+      () => null,
+      (err: Error & { data?: { code?: string } }) => err,
+    );
+    const separate = await connect(elsewhere, user.token);
+
+    expect(refused?.message).toMatch(/Too many open connections/);
+    expect(refused?.data?.code).toBe('RATE_LIMITED');
+    expect(separate.connected).toBe(true);
+  }, 60000);
+
+  it("sends a node's shutdown notice to its own sockets only", async () => {
+    const [staying, leaving] = await Promise.all([start({}), start({})]);
+    const [a, b] = await createUsers(2);
+    const onStaying = await connect(staying, a.token);
+    const onLeaving = await connect(leaving, b.token);
+    const stayingSaw = record(onStaying, 'server_shutdown');
+    const leavingSaw = record(onLeaving, 'server_shutdown');
+
+    await leaving.stop();
+    await waitFor(() => leavingSaw.length === 1);
+    await settle(QUIET_MS);
+
+    expect(leavingSaw).toEqual([{ message: expect.any(String), reconnect: true }]);
+    expect(stayingSaw).toEqual([]);
+    expect(onStaying.connected).toBe(true);
+  }, 60000);
+});
