@@ -88,6 +88,33 @@ describe('connection state recovery, checked', () => {
     await reconnected;
   }
 
+  /**
+   * a (connected, in no conversation room) and b (a member) after one message,
+   * b's transport then dropped for good: its session is kept for recovery.
+   */
+  async function droppedMemberSession() {
+    const [a, b] = await createUsers(2);
+    const conv = await createConversation([a, b]);
+    const sa = await suite.connect(a.token);
+    const sb = await reconnectingMember(b, conv);
+    const bMessages = record(sb, 'new_message');
+    await sendAs(sa, conv, 'one');
+    await waitFor(() => bMessages.length === 1);
+    const { _pid: pid, _lastOffset: offset } = sb as unknown as RecoveryState;
+    sb.io.reconnection(false);
+    sb.io.engine.close();
+    await settle(100);
+    return { a, b, conv, sa, pid, offset };
+  }
+
+  /** The texts of the new_message packets our adapter keeps for `conv` after `offset`. */
+  function storedTexts(offset: string, conv: string): string[] {
+    const adapter = suite.server.realtime.io.of('/').adapter as unknown as RecoveryAdapter;
+    return (adapter.packetsAfter(offset, [conversationRoom(conv)]) ?? []).map(
+      ([, message]) => (message as MessageView).text,
+    );
+  }
+
   it('gives a user removed while away the removal notice, and nothing of the conversation', async () => {
     const [a, b, c] = await createUsers(3);
     const conv = await createConversation([a, b, c]);
@@ -175,46 +202,26 @@ describe('connection state recovery, checked', () => {
     const { conv, sa, sb, bMessages } = await memberAfterOneMessage();
     await awayWhile(sb, () => sendAs(sa, conv, 'two, while away'));
     await waitFor(() => bMessages.length === 2);
-    const adapter = suite.server.realtime.io.of('/').adapter as unknown as RecoveryAdapter;
     const { _lastOffset: offset } = sb as unknown as RecoveryState;
-    const storedTexts = () =>
-      (adapter.packetsAfter(offset, [conversationRoom(conv)]) ?? []).map(
-        ([, message]) => (message as MessageView).text,
-      );
 
     await sendAs(sa, conv, 'three');
     await waitFor(() => bMessages.length === 3);
-    expect(storedTexts()).toEqual(['three']);
+    expect(storedTexts(offset, conv)).toEqual(['three']);
     sb.close(); // a voluntary disconnect: no session is kept
     await settle(100);
     await sendAs(sa, conv, 'four, to nobody');
 
     expect(sb.recovered).toBe(true);
-    expect(storedTexts()).toEqual(['three']);
+    expect(storedTexts(offset, conv)).toEqual(['three']);
   });
 
   it.each([
     ['its offset is not one the log holds', 'offset'],
     ['its handshake is refused', 'token'],
   ])('stops keeping packets for a session at once when %s', async (_case, spoiled) => {
-    const [a, b] = await createUsers(2);
-    const conv = await createConversation([a, b]);
-    const sa = await suite.connect(a.token);
-    const sb = await reconnectingMember(b, conv);
-    const bMessages = record(sb, 'new_message');
-    await sendAs(sa, conv, 'one');
-    await waitFor(() => bMessages.length === 1);
-    const { _pid: pid, _lastOffset: offset } = sb as unknown as RecoveryState;
-    sb.io.reconnection(false);
-    sb.io.engine.close(); // b's session is kept for recovery
-    await settle(100);
-    const adapter = suite.server.realtime.io.of('/').adapter as unknown as RecoveryAdapter;
-    const storedTexts = () =>
-      (adapter.packetsAfter(offset, [conversationRoom(conv)]) ?? []).map(
-        ([, message]) => (message as MessageView).text,
-      );
+    const { b, conv, sa, pid, offset } = await droppedMemberSession();
     await sendAs(sa, conv, 'kept for b');
-    expect(storedTexts()).toEqual(['kept for b']);
+    expect(storedTexts(offset, conv)).toEqual(['kept for b']);
 
     if (spoiled === 'offset') {
       const fresh = await suite.connect(null, {
@@ -228,21 +235,12 @@ describe('connection state recovery, checked', () => {
     }
     await sendAs(sa, conv, 'to nobody');
 
-    expect(storedTexts()).toEqual(['kept for b']);
+    expect(storedTexts(offset, conv)).toEqual(['kept for b']);
   });
 
   it("starts afresh when another user presents a member's session id and offset", async () => {
-    const [a, b, eve] = await createUsers(3);
-    const conv = await createConversation([a, b]);
-    const sa = await suite.connect(a.token);
-    const sb = await reconnectingMember(b, conv);
-    const bMessages = record(sb, 'new_message');
-    await sendAs(sa, conv, 'one');
-    await waitFor(() => bMessages.length === 1);
-    const { _pid: pid, _lastOffset: offset } = sb as unknown as RecoveryState;
-    sb.io.reconnection(false);
-    sb.io.engine.close(); // b's session is kept for recovery
-    await settle(100);
+    const [eve] = await createUsers(1);
+    const { conv, sa, pid, offset } = await droppedMemberSession();
     await sendAs(sa, conv, 'for b only');
 
     const stolen = await suite.connect(null, { auth: { token: eve.token, pid, offset } });
