@@ -1,7 +1,7 @@
 import type { Invalidation, ParticipationCache } from '../chat/participation-cache';
 import { isObjectIdString } from '../chat/ids';
 import type { Logger } from '../lib/logger';
-import { withDeadline } from './socket-count';
+import { withDeadline } from '../lib/deadline';
 import type { ChatServer } from './socket-types';
 
 /** The adapter's own wait for other nodes' acknowledgements (its requestsTimeout) plus a margin. */

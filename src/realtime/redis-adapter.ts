@@ -1,5 +1,6 @@
 import { createAdapter } from '@socket.io/redis-streams-adapter';
 import { Redis } from 'ioredis';
+import { withDeadline } from '../lib/deadline';
 import type { Logger } from '../lib/logger';
 
 /**
@@ -47,7 +48,7 @@ export async function connectScaleOut(
     redis,
     async ping() {
       try {
-        return (await Promise.race([redis.ping(), timeout(1000)])) === 'PONG';
+        return (await withDeadline(redis.ping(), 1000)) === 'PONG';
       } catch {
         return false;
       }
@@ -57,8 +58,4 @@ export async function connectScaleOut(
       redis.disconnect();
     },
   };
-}
-
-function timeout(ms: number): Promise<never> {
-  return new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), ms).unref());
 }

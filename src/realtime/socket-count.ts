@@ -1,3 +1,4 @@
+import { withDeadline } from '../lib/deadline';
 import type { Logger } from '../lib/logger';
 import { userRoom } from './rooms';
 import type { ChatServer } from './socket-types';
@@ -45,17 +46,4 @@ export function userSocketCounter(
       return local;
     }
   };
-}
-
-/**
- * The promise, or a rejection after `ms`: the adapter's server-side emits never
- * settle when it cannot reach Redis (its node count fails before any timer is set).
- */
-export function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-    timer.unref();
-  });
-  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
 }

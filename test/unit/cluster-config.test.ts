@@ -1,5 +1,5 @@
 import { ConfigError, loadConfig } from '../../src/config';
-import { withDeadline } from '../../src/realtime/socket-count';
+import { withDeadline } from '../../src/lib/deadline';
 
 const BASE = { NODE_ENV: 'test', JWT_SECRET: 'a-test-secret-long-enough-for-hs256-0123456789' };
 

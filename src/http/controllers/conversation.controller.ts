@@ -1,6 +1,6 @@
 import type { Request, Response } from 'express';
 import { matchedData } from 'express-validator';
-import type { ChatServices } from '../../chat';
+import type { ChatServices, ConversationView } from '../../chat';
 import { assertClaimedUser, LIST_LIMIT_DEFAULT } from '../../chat/rules';
 import { actorOf } from '../middleware/authenticate';
 
@@ -28,6 +28,24 @@ export function getOrCreateFromBody(chat: ChatServices, req: Request, res: Respo
   });
 }
 
+/**
+ * One page of the caller's conversation list, answered with its pagination, each
+ * conversation in the dialect's shape (GET /api/chat/conversations and Karmyq's list).
+ */
+export async function sendConversationPage<View>(
+  chat: ChatServices,
+  res: Response,
+  page: { limit: number; cursor?: string },
+  present: (conversation: ConversationView) => View,
+): Promise<void> {
+  const { conversations, nextCursor } = await chat.conversations.list(actorOf(res), page);
+  res.json({
+    success: true,
+    data: conversations.map(present),
+    pagination: { limit: page.limit, next_cursor: nextCursor, has_more: nextCursor !== null },
+  });
+}
+
 export function conversationController(chat: ChatServices) {
   return {
     async create(req: Request, res: Response) {
@@ -40,16 +58,12 @@ export function conversationController(chat: ChatServices) {
         limit?: number;
         cursor?: string;
       };
-      const pageSize = limit ?? LIST_LIMIT_DEFAULT;
-      const { conversations, nextCursor } = await chat.conversations.list(actorOf(res), {
-        limit: pageSize,
-        cursor,
-      });
-      res.json({
-        success: true,
-        data: conversations,
-        pagination: { limit: pageSize, next_cursor: nextCursor, has_more: nextCursor !== null },
-      });
+      await sendConversationPage(
+        chat,
+        res,
+        { limit: limit ?? LIST_LIMIT_DEFAULT, cursor },
+        (conversation) => conversation,
+      );
     },
 
     async get(req: Request, res: Response) {

@@ -8,7 +8,7 @@ import {
   KARMYQ_LIST_LIMIT_DEFAULT,
   KARMYQ_PAGE_LIMIT_DEFAULT,
 } from '../validators/karmyq.validators';
-import { getOrCreateFromBody } from './conversation.controller';
+import { getOrCreateFromBody, sendConversationPage } from './conversation.controller';
 
 /**
  * Karmyq's REST paths, answered in its shapes by the same services as /api/chat.
@@ -23,18 +23,13 @@ export function karmyqController(chat: ChatServices) {
         limit?: number;
         cursor?: string;
       };
-      const actor = actorOf(res);
-      assertClaimedUser(userId, actor.id, 'userId');
-      const pageSize = limit ?? KARMYQ_LIST_LIMIT_DEFAULT;
-      const { conversations, nextCursor } = await chat.conversations.list(actor, {
-        limit: pageSize,
-        cursor,
-      });
-      res.json({
-        success: true,
-        data: conversations.map(toKarmyqConversationView),
-        pagination: { limit: pageSize, next_cursor: nextCursor, has_more: nextCursor !== null },
-      });
+      assertClaimedUser(userId, actorOf(res).id, 'userId');
+      await sendConversationPage(
+        chat,
+        res,
+        { limit: limit ?? KARMYQ_LIST_LIMIT_DEFAULT, cursor },
+        toKarmyqConversationView,
+      );
     },
 
     /** GET /messages/:id?limit&offset: oldest first within the page, `total` live messages. */
