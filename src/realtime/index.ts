@@ -117,7 +117,7 @@ export function createRealtime(http: HttpServer, deps: RealtimeDeps): Realtime {
   // Shared by every socket (Socket.IO calls both with the socket as `this`), so a
   // connection holds no closures of its own: see ack.ts.
   const dispatch = socketEventDispatcher(
-    [conversationHandlers(chat), messageHandlers(chat), typingHandlers(), tokenExpiry.handlers],
+    [conversationHandlers(chat), messageHandlers(chat), typingHandlers(chat), tokenExpiry.handlers],
     ctx,
   );
   function onDisconnect(this: ChatSocket, reason: string): void {

@@ -86,6 +86,29 @@ describe('blocking a user', () => {
     expect(await Message.countDocuments({ sender_id: b.id })).toBe(1);
   });
 
+  it('relays none of the blocked user’s typing starts (either dialect) but lets their stops end an indicator', async () => {
+    const { a, b, conv, sa, sb } = await pair();
+    const typedBefore = nextEvent(sb, 'user_typing');
+    expect((await emitAck(sa, 'typing', conv)).success).toBe(true);
+    await typedBefore;
+    expect((await blocks(b).post(`/blocks/${a.id}`)).status).toBe(201);
+    const bSaw = recordAll(sb);
+
+    const horseTrust = await emitAck(sa, 'typing', conv);
+    const karmyq = await emitAck(sa, 'typing_start', { conversation_id: conv, user_id: a.id });
+    const stop = await emitAck(sa, 'stop_typing', conv);
+    const blockerTyping = nextEvent(sa, 'user_typing');
+    const blockerStart = await emitAck(sb, 'typing', conv);
+
+    expect(horseTrust).toEqual({ success: false, message: expect.any(String), code: 'BLOCKED' });
+    expect(karmyq).toMatchObject({ success: false, code: 'BLOCKED' });
+    expect(stop).toMatchObject({ success: true });
+    expect(blockerStart).toMatchObject({ success: true });
+    expect(await blockerTyping).toEqual({ conversation_id: conv, userId: b.id });
+    await settle(QUIET_MS);
+    expect(namesOf(bSaw)).toEqual(['user_stop_typing']);
+  });
+
   it('refuses a new conversation from the blocked user while blocked, and only for them', async () => {
     const [a, b, c] = await createUsers(3);
     await createConversation([a, b]);

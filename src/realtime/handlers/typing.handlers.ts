@@ -1,9 +1,10 @@
-import { requireParticipation } from '../../chat/conversation.service';
+import type { ChatServices } from '../../chat';
+import { assertNotBlocked } from '../../chat/blocks';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { AppError } from '../../lib/errors';
 import type { SocketEventTable } from '../ack';
 import { parseConversationRef } from '../payloads';
-import { allConversationRooms, conversationRoom, userRoom } from '../rooms';
+import { conversationRoom, userRoom } from '../rooms';
 import type { ChatSocket } from '../socket-types';
 
 /**
@@ -14,7 +15,7 @@ import type { ChatSocket } from '../socket-types';
 export const TYPING_EVENTS_PER_SEC = 10;
 
 /** Typing handlers with their own per-user budget (in memory: a bound, not an accounting). */
-export function typingHandlers(): SocketEventTable {
+export function typingHandlers(chat: ChatServices): SocketEventTable {
   const budget = new RateLimiterMemory({ points: TYPING_EVENTS_PER_SEC, duration: 1 });
   const relayWithin = async (socket: ChatSocket, payload: unknown, typing: boolean) => {
     const actor = socket.data.actor;
@@ -28,6 +29,11 @@ export function typingHandlers(): SocketEventTable {
         throw AppError.rateLimited(refusal.msBeforeNext, 'Too many typing events: slow down');
       }
     }
+    // The send's own check (cached per conversation, invalidated cluster-wide on a
+    // block): nobody hears a typist they blocked. Stops still pass, so an indicator
+    // shown before the block ends.
+    const conversation = await chat.participation.require(conversationId, actor.id);
+    if (typing) assertNotBlocked(conversation, actor.id);
     return relay(socket, conversationId, typing);
   };
   const startTyping = (socket: ChatSocket, payload: unknown) => relayWithin(socket, payload, true);
@@ -46,10 +52,6 @@ export function typingHandlers(): SocketEventTable {
  */
 async function relay(socket: ChatSocket, conversationId: string, typing: boolean) {
   const actor = socket.data.actor;
-  // A joined room proves participation (removal makes sockets leave); otherwise ask the database.
-  const joined = allConversationRooms(conversationId).some((room) => socket.rooms.has(room));
-  if (!joined) await requireParticipation(conversationId, actor.id);
-
   const others = (room: string) => socket.to(room).except(userRoom(actor.id));
   const horseTrust = { conversation_id: conversationId, userId: actor.id };
   const karmyq = {
