@@ -99,9 +99,8 @@ export async function startServer(
     participation: new ParticipationCache({ ttlMs: config.participationCacheTtlMs }),
   });
   // Other nodes' invalidations are missed while Redis is away: no cached send
-  // context outlives a lost or regained connection.
-  scaleOut?.redis.on('close', () => chat.participation.clear());
-  scaleOut?.redis.on('ready', () => chat.participation.clear());
+  // context outlives a lost or regained connection (any of the node's).
+  scaleOut?.onLinkChange(() => chat.participation.clear());
   const verifier = createTokenVerifier(config.jwt);
   const lifecycle = new Lifecycle();
   const metrics = createMetrics();

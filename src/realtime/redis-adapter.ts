@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { createAdapter } from '@socket.io/redis-streams-adapter';
 import { Redis } from 'ioredis';
 import { withDeadline } from '../lib/deadline';
@@ -14,8 +15,14 @@ export interface ScaleOut {
   adapter: ReturnType<typeof createAdapter>;
   redis: Redis;
   ping(): Promise<boolean>;
-  /** False while the Redis connection is down (messages from other nodes may be missed). */
+  /**
+   * False while any of this node's Redis connections is down: ours, or one the
+   * adapter opened (its stream reader, its Pub/Sub subscriber). Messages from
+   * other nodes may be missed meanwhile.
+   */
   connected(): boolean;
+  /** Called whenever one of those connections closes or becomes ready again. */
+  onLinkChange(listener: () => void): void;
   close(): Promise<void>;
 }
 
@@ -24,13 +31,17 @@ export async function connectScaleOut(
   options: { streamMaxLen: number; keyPrefix: string },
   logger: Logger,
 ): Promise<ScaleOut> {
+  // Named so that CLIENT LIST tells the nodes and their connections apart.
+  const nodeName = `${options.keyPrefix}:${os.hostname()}:${process.pid}`;
   const redis = new Redis(url, {
     lazyConnect: true,
     maxRetriesPerRequest: 2,
     connectTimeout: 5000,
+    connectionName: `${nodeName}:main`,
   });
   redis.on('error', (err: Error) => logger.warn({ err: { message: err.message } }, 'redis error'));
   await redis.connect();
+  const links = watchLinks(redis, nodeName, logger);
   const adapter = createAdapter(redis, {
     // Every name the adapter uses in Redis, its Pub/Sub channels included (they
     // span all Redis databases): another environment on the same Redis would
@@ -53,9 +64,53 @@ export async function connectScaleOut(
         return false;
       }
     },
-    connected: () => redis.status === 'ready',
+    connected: links.allUsable,
+    onLinkChange: (listener) => links.onChange(listener),
     async close() {
       redis.disconnect();
     },
+  };
+}
+
+/**
+ * The adapter opens its own connections as copies of ours (`duplicate()`): the
+ * stream reader and the Pub/Sub subscriber that carries server-side emits, the
+ * cache invalidations among them. Losing only the subscriber loses whatever was
+ * published meanwhile, so every copy is watched like the main connection.
+ */
+function watchLinks(redis: Redis, nodeName: string, logger: Logger) {
+  const usable = new Map<Redis, boolean>();
+  const listeners: Array<() => void> = [];
+  const notify = () => listeners.forEach((listener) => listener());
+  const watch = (link: Redis, role: string) => {
+    usable.set(link, link.status === 'ready');
+    link.on('close', () => {
+      // Logged once per loss, not at every failed reconnection attempt.
+      if (usable.get(link)) logger.warn({ redis: role }, 'redis connection lost');
+      usable.set(link, false);
+      notify();
+    });
+    link.on('ready', () => {
+      // ioredis re-subscribes just after 'ready'; a PING queued behind those
+      // commands answers once the subscriptions are back, and only from then
+      // on can this node trust that it hears other nodes again.
+      const settled = () => {
+        usable.set(link, link.status === 'ready');
+        notify();
+      };
+      link.ping().then(settled, settled);
+    });
+  };
+  watch(redis, 'main');
+  const duplicate = redis.duplicate.bind(redis);
+  redis.duplicate = (override) => {
+    const role = `adapter-${usable.size}`;
+    const copy = duplicate({ connectionName: `${nodeName}:${role}`, ...override });
+    watch(copy, role);
+    return copy;
+  };
+  return {
+    allUsable: () => [...usable.values()].every(Boolean),
+    onChange: (listener: () => void) => void listeners.push(listener),
   };
 }

@@ -1,11 +1,15 @@
-import { createUsers } from '../factories';
+import { Redis } from 'ioredis';
+import request from 'supertest';
+import { Conversation } from '../../models';
+import { createConversation, createUsers } from '../factories';
 import { startServiceNode, type ServiceNode } from '../helpers/cluster';
 import { connectClient, record, settle, waitFor, type ClientSocket } from '../helpers/realtime';
 
 /**
  * Per-user state across nodes, and what stays on one node: the socket cap counts
- * every node of the cluster (and only that cluster, by REDIS_KEY_PREFIX), and a
- * node's shutdown notice goes to its own sockets only.
+ * every node of the cluster (and only that cluster, by REDIS_KEY_PREFIX), a
+ * node's shutdown notice goes to its own sockets only, and a node that may have
+ * missed other nodes' cache invalidations forgets what it cached.
  */
 const redisUrl = process.env.TEST_REDIS_URL;
 if (!redisUrl && process.env.CI) throw new Error('CI must provide Redis for the multi-node tests');
@@ -68,4 +72,46 @@ describeWithRedis('cluster-wide state', () => {
     expect(stayingSaw).toEqual([]);
     expect(onStaying.connected).toBe(true);
   }, 60000);
+
+  it('forgets its cached conversations when its Pub/Sub subscriber (not only its main connection) reconnects', async () => {
+    const node = await start({ PARTICIPATION_CACHE_TTL_MS: '600000' });
+    const [a, b] = await createUsers(2);
+    const conv = await createConversation([a, b]);
+    const sendAsB = (text: string) =>
+      request(node.url)
+        .post(`/api/chat/conversations/${conv}/messages`)
+        .set('Authorization', `Bearer ${b.token}`)
+        .send({ text });
+    await sendAsB('cached now').expect(201);
+    // A change whose invalidation this node never hears (as when it is published
+    // while the node's subscriber is away): the cached entry still lets B send.
+    await Conversation.updateOne({ _id: conv }, { $pull: { participants: b.id } });
+    await sendAsB('stale cache').expect(201);
+
+    const admin = new Redis(redisUrl!);
+    try {
+      const subscriber = await subscriberOf(admin, node.process.pid!);
+      await admin.call('CLIENT', 'KILL', 'ID', subscriber);
+      // Back once a new Pub/Sub connection of that process shows (ioredis reconnects).
+      for (let tries = 0; ; tries++) {
+        const now = await subscriberOf(admin, node.process.pid!).catch(() => subscriber);
+        if (now !== subscriber) break;
+        if (tries > 500) throw new Error('the subscriber did not reconnect');
+        await settle(20);
+      }
+    } finally {
+      admin.disconnect();
+    }
+
+    expect((await sendAsB('after the subscriber reconnected')).status).toBe(404);
+  }, 60000);
 });
+
+/** The id of a service process's Pub/Sub connection, found by its connection name. */
+async function subscriberOf(admin: Redis, pid: number): Promise<string> {
+  const clients = String(await admin.call('CLIENT', 'LIST', 'TYPE', 'pubsub')).split('\n');
+  const line = clients.find((c) => c.includes(`:${pid}:adapter-`));
+  const id = line && /\bid=(\d+)/.exec(line)?.[1];
+  if (!id) throw new Error(`no Pub/Sub connection of process ${pid}`);
+  return id;
+}
