@@ -36,6 +36,8 @@ export interface Config {
   reauthGraceMs: number;
   /** How long a send trusts a cached conversation without an invalidation; 0 = no cache. */
   participationCacheTtlMs: number;
+  /** Cluster mode: how often a node checks its conversation rooms against the database; 0 = never. */
+  roomAuditIntervalMs: number;
   /** Where V8 collects garbage (lib/gc-threads.ts): a start-up flag, chosen by gc-flags.ts. */
   gcThreads: GcThreadsMode;
   /** Who may read /metrics: a bearer token, else open outside production and off in it. */
@@ -190,6 +192,7 @@ export function loadConfig(env: Env = process.env): Config {
       0,
       600000,
     ),
+    roomAuditIntervalMs: intFrom(env, 'ROOM_AUDIT_INTERVAL_MS', 60000, 0, 3600000),
     gcThreads: gcThreadsModeFrom(env),
     metricsAccess: metricsAccessFrom(env.METRICS_TOKEN, nodeEnv),
   };

@@ -131,6 +131,7 @@ export async function startServer(
     clusterReliable: scaleOut?.connected,
     corsOrigins: config.corsOrigins,
     reauthGraceMs: config.reauthGraceMs,
+    roomAuditIntervalMs: config.roomAuditIntervalMs,
   });
 
   // Every TCP connection, upgraded ones included, so a shutdown can end the stragglers.

@@ -3,7 +3,7 @@ import type { Adapter, PrivateSessionId, Session } from 'socket.io-adapter';
 import { CONVERSATION_ROOM_EVENTS } from './broadcaster';
 import { NOT_REPLAYED } from './recovery-adapter';
 import type { ChatSocket } from './socket-types';
-import { conversationsWithMember, joinAllowedRooms } from './room-check';
+import { conversationsWithMember, evictFromConversation, joinAllowedRooms } from './room-check';
 import { allConversationRooms, conversationsOfRooms } from './rooms';
 
 type AdapterConstructor = ServerOptions['adapter'];
@@ -194,9 +194,7 @@ export async function confirmRecoveredRooms(socket: ChatSocket): Promise<void> {
   if (ids.length === 0) return;
   const members = await conversationsWithMember(ids, socket.data.actor.id);
   for (const id of ids) {
-    if (members.has(id)) continue;
-    await Promise.all(allConversationRooms(id).map((room) => socket.leave(room)));
-    socket.emit('removed_from_conversation', { conversation_id: id });
+    if (!members.has(id)) await evictFromConversation(socket, id);
   }
 }
 

@@ -19,6 +19,7 @@ import {
   withCheckedRecovery,
 } from './checked-recovery';
 import { shareInvalidations } from './cluster-invalidation';
+import { auditRoomsEvery } from './room-audit';
 import { userSocketCounter } from './socket-count';
 import type { RealtimeContext } from './context';
 import { socketEventDispatcher } from './ack';
@@ -49,6 +50,8 @@ export interface RealtimeDeps {
   corsOrigins?: string[];
   /** Grace after token expiry before the socket is disconnected. */
   reauthGraceMs?: number;
+  /** With a cluster adapter: how often this node audits its conversation rooms; 0 = never. */
+  roomAuditIntervalMs?: number;
 }
 
 export interface Realtime {
@@ -112,6 +115,9 @@ export function createRealtime(http: HttpServer, deps: RealtimeDeps): Realtime {
   if (deps.adapter) {
     shareInvalidations(io, chat.participation, deps.clusterReliable ?? (() => true), logger);
   }
+  const stopAudits = deps.adapter
+    ? auditRoomsEvery(io, deps.roomAuditIntervalMs ?? 0, logger)
+    : null;
 
   const tokenExpiry = new TokenExpiry(deps.verifier, deps.reauthGraceMs ?? 60_000, logger);
   // Shared by every socket (Socket.IO calls both with the socket as `this`), so a
@@ -149,6 +155,7 @@ export function createRealtime(http: HttpServer, deps: RealtimeDeps): Realtime {
     io,
     close: async () => {
       detach();
+      stopAudits?.();
       // This node's sockets only: through the adapter it would reach (and make
       // reconnect) every client of the cluster.
       io.local.emit('server_shutdown', {

@@ -1,6 +1,6 @@
 import { Types } from 'mongoose';
 import { Conversation } from '../../models';
-import { conversationOfRoom, conversationsOfRooms, userRoom } from './rooms';
+import { allConversationRooms, conversationOfRoom, conversationsOfRooms, userRoom } from './rooms';
 import type { ChatSocket } from './socket-types';
 
 /** Which of these conversations the user takes part in now (read from the database). */
@@ -37,4 +37,10 @@ export async function joinAllowedRooms(
   const removedMeanwhile = joined.filter((room) => !permitted(room, confirmed));
   await Promise.all(removedMeanwhile.map((room) => socket.leave(room)));
   return confirmed;
+}
+
+/** Takes a socket out of a conversation it no longer takes part in, and tells it so. */
+export async function evictFromConversation(socket: ChatSocket, conversationId: string) {
+  await Promise.all(allConversationRooms(conversationId).map((room) => socket.leave(room)));
+  socket.emit('removed_from_conversation', { conversation_id: conversationId });
 }

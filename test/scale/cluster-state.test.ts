@@ -4,6 +4,7 @@ import { Conversation } from '../../models';
 import { createConversation, createUsers } from '../factories';
 import { startServiceNode, type ServiceNode } from '../helpers/cluster';
 import { connectClient, record, settle, waitFor, type ClientSocket } from '../helpers/realtime';
+import { joinHorseTrust, joinKarmyq } from '../helpers/realtime-suite';
 
 /**
  * Per-user state across nodes, and what stays on one node: the socket cap counts
@@ -105,6 +106,47 @@ describeWithRedis('cluster-wide state', () => {
 
     expect((await sendAsB('after the subscriber reconnected')).status).toBe(404);
   }, 60000);
+});
+
+describeWithRedis('room audit (cluster mode)', () => {
+  let node: ServiceNode;
+  const sockets: ClientSocket[] = [];
+  beforeAll(async () => {
+    node = await startServiceNode(redisUrl!, { ROOM_AUDIT_INTERVAL_MS: '200' });
+  }, 60000);
+  afterEach(() => sockets.splice(0).forEach((s) => s.close()));
+  afterAll(() => node?.stop());
+
+  it('evicts a socket whose user left a conversation without the leave reaching this node', async () => {
+    const [a, b] = await createUsers(2);
+    const conv = await createConversation([a, b]);
+    const [sa, sb] = await Promise.all([
+      connectClient(node.url, a.token),
+      connectClient(node.url, b.token),
+    ]);
+    sockets.push(sa, sb);
+    await Promise.all([joinHorseTrust(sa, conv), joinKarmyq(sb, conv, b.id)]);
+    const bRemoved = record(sb, 'removed_from_conversation');
+    const aRemoved = record(sa, 'removed_from_conversation');
+    const bMessages = record(sb, 'new_message');
+    const aMessages = record(sa, 'new_message');
+    // As when the node that removed B could not publish the leave (its Redis down).
+    await Conversation.updateOne({ _id: conv }, { $pull: { participants: b.id } });
+
+    await waitFor(() => bRemoved.length === 1, 5000);
+    await request(node.url)
+      .post(`/api/chat/conversations/${conv}/messages`)
+      .set('Authorization', `Bearer ${a.token}`)
+      .send({ text: 'only for members' })
+      .expect(201);
+    await waitFor(() => aMessages.length === 1, 5000);
+    await settle(QUIET_MS);
+
+    expect(bRemoved).toEqual([{ conversation_id: conv }]);
+    expect(bMessages).toEqual([]);
+    expect(aRemoved).toEqual([]);
+    expect(aMessages).toEqual([expect.objectContaining({ text: 'only for members' })]);
+  });
 });
 
 /** The id of a service process's Pub/Sub connection, found by its connection name. */

@@ -12,6 +12,7 @@ import {
   waitFor,
   type ClientSocket,
 } from '../helpers/realtime';
+import { joinHorseTrust, joinKarmyq } from '../helpers/realtime-suite';
 
 /**
  * Two service processes on one database and one Redis: a sender on node A and a
@@ -90,6 +91,54 @@ describeWithRedis('two nodes over Redis', () => {
     expect(outsiderSaw.flat()).toHaveLength(0);
   });
 
+  it('reaches every device of a user on either node once, each in its room’s dialect', async () => {
+    const bOnA = await connectClient(nodeA.url, b.token); // b's second device, Karmyq
+    const aOnB = await connectClient(nodeB.url, a.token); // a's second device, Horse Trust
+    sockets.push(bOnA, aOnB);
+    await joinKarmyq(bOnA, conv, b.id);
+    await joinHorseTrust(aOnB, conv);
+    const seen = {
+      bOnB: record(sb, 'new_message'),
+      bOnA: record(bOnA, 'new_message'),
+      bNotes: [record(sb, 'message_notification'), record(bOnA, 'message_notification')],
+      aOnB: record(aOnB, 'new_message'),
+      aNotes: record(aOnB, 'message_notification'),
+    };
+
+    const ack = await emitAck(sa, 'send_message', { conversation_id: conv, text: 'Both phones' });
+    if (!ack.success) throw new Error(`send refused: ${ack.message}`);
+    const sent = ack.data as MessageView;
+    await waitFor(
+      () =>
+        seen.bOnB.length + seen.bOnA.length + seen.aOnB.length === 3 &&
+        seen.bNotes.flat().length === 2,
+      5000,
+    );
+    await settle(QUIET_MS);
+
+    expect(seen.bOnB).toEqual([
+      expect.objectContaining({
+        text: 'Both phones',
+        sender_id: expect.objectContaining({ _id: a.id }),
+      }),
+    ]);
+    expect(seen.bOnA).toEqual([
+      {
+        id: sent._id,
+        conversation_id: conv,
+        sender_id: a.id,
+        sender_name: a.full_name,
+        content: 'Both phones',
+        status: 'sent',
+        created_at: sent.sent_at,
+        seq: 1,
+      },
+    ]);
+    expect(seen.bNotes.map((notes) => notes.length)).toEqual([1, 1]);
+    expect(seen.aOnB).toEqual([expect.objectContaining({ text: 'Both phones', seq: 1 })]);
+    expect(seen.aNotes).toEqual([]);
+  });
+
   it('relays typing, read receipts, delivery receipts and deletions across nodes exactly once', async () => {
     const aTyping = record(sa, 'user_typing');
     const bTyping = record(sb, 'user_typing');
@@ -137,18 +186,32 @@ describeWithRedis('two nodes over Redis', () => {
     expect((await Message.findById(messageId).lean())?.deleted_at).toBeInstanceOf(Date);
   });
 
-  it('takes a participant removed on node A out of the rooms of its socket on node B', async () => {
-    const bMessages = record(sb, 'new_message');
-    const bRemoved = record(sb, 'removed_from_conversation');
+  it('takes a participant removed on node A out of the rooms of its sockets on both nodes', async () => {
+    const bOnA = await connectClient(nodeA.url, b.token);
+    sockets.push(bOnA);
+    await joinKarmyq(bOnA, conv, b.id);
+    const bMessages = [record(sb, 'new_message'), record(bOnA, 'new_message')];
+    const bRemoved = [
+      record(sb, 'removed_from_conversation'),
+      record(bOnA, 'removed_from_conversation'),
+    ];
     await request(nodeA.url)
       .delete(`/api/chat/conversations/${conv}/participants/${b.id}`)
       .set('Authorization', `Bearer ${a.token}`)
       .expect(200);
-    await waitFor(() => bRemoved.length === 1, 5000);
-
+    // At once: node A publishes the leave before it answers, and the adapter's one
+    // stream keeps its order, so node B applies it before this broadcast.
     await emitAck(sa, 'send_message', { conversation_id: conv, text: 'after removal' });
+    await waitFor(() => bRemoved.every((events) => events.length === 1), 5000);
+    await request(nodeB.url)
+      .post(`/api/chat/conversations/${conv}/messages`)
+      .set('Authorization', `Bearer ${a.token}`)
+      .send({ text: 'from node B after removal' })
+      .expect(201);
     await settle(QUIET_MS);
-    expect(bMessages).toHaveLength(0);
+
+    expect(bRemoved).toEqual([[{ conversation_id: conv }], [{ conversation_id: conv }]]);
+    expect(bMessages).toEqual([[], []]);
   });
 
   it('refuses a send on node A once a removal or a block on node B is answered (no stale cache)', async () => {

@@ -16,6 +16,17 @@ describe('REDIS_KEY_PREFIX', () => {
   });
 });
 
+describe('ROOM_AUDIT_INTERVAL_MS', () => {
+  it('defaults to a minute; 0 turns the audit off', () => {
+    expect(loadConfig({ ...BASE }).roomAuditIntervalMs).toBe(60000);
+    expect(loadConfig({ ...BASE, ROOM_AUDIT_INTERVAL_MS: '0' }).roomAuditIntervalMs).toBe(0);
+  });
+
+  it.each(['-1', '3600001', 'soon', '1.5'])('refuses %j', (value) => {
+    expect(() => loadConfig({ ...BASE, ROOM_AUDIT_INTERVAL_MS: value })).toThrow(ConfigError);
+  });
+});
+
 describe('withDeadline (server-side emits that never settle without Redis)', () => {
   it('rejects once the deadline passes on a promise that never settles', async () => {
     const never = new Promise<number>(() => undefined);
