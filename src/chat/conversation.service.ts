@@ -204,9 +204,9 @@ export function createConversationService(
           },
         },
       });
-      await participation.invalidate({ conversationId });
+      await participation.invalidate({ conversationId: stored._id.toString() });
       events.participantsChanged({
-        conversationId,
+        conversationId: stored._id.toString(),
         participantIds: participants,
         added,
         removed: [],
@@ -238,9 +238,10 @@ export function createConversationService(
         $pull: { participants: userObjectId, members: { user_id: userObjectId } },
       });
       // Answered only once no node would still let the removed user send.
-      await participation.invalidate({ conversationId });
+      // The stored id, not the caller's spelling of it: it names the rooms to leave.
+      await participation.invalidate({ conversationId: stored._id.toString() });
       events.participantsChanged({
-        conversationId,
+        conversationId: stored._id.toString(),
         participantIds: participants,
         added: [],
         removed: [userId],

@@ -1,7 +1,7 @@
 import { Types } from 'mongoose';
 import { Conversation } from '../../models';
 import type { Logger } from '../lib/logger';
-import { evictFromConversation } from './room-check';
+import { conversationsWithMember, evictFromConversation } from './room-check';
 import { conversationOfRoom } from './rooms';
 import type { ChatServer, ChatSocket } from './socket-types';
 
@@ -45,7 +45,11 @@ export async function auditConversationRooms(io: ChatServer): Promise<number> {
     );
     for (const id of chunk) {
       for (const socket of socketsByConversation.get(id) ?? []) {
-        if (members.get(id)?.has(socket.data.actor.id)) continue;
+        const userId = socket.data.actor.id;
+        if (members.get(id)?.has(userId)) continue;
+        // Read again for this one (rare) case: a user removed and added back
+        // while the chunk was read is a member, and keeps the room.
+        if ((await conversationsWithMember([id], userId)).has(id)) continue;
         await evictFromConversation(socket, id);
         evicted++;
       }

@@ -130,7 +130,7 @@ describe('typing indicators', () => {
     expect(seen).toEqual([[], [], []]);
   });
 
-  it(`relays at most ${TYPING_EVENTS_PER_SEC} typing starts a second per user and refuses the rest, never a stop`, async () => {
+  it(`relays at most ${TYPING_EVENTS_PER_SEC} typing starts a second per user and refuses the rest, not the stop after them`, async () => {
     const { conv, sa, sb } = await trio(suite);
     await Promise.all([joinHorseTrust(sa, conv), joinHorseTrust(sb, conv)]);
     const bSaw = recordAll(sb);
@@ -149,6 +149,26 @@ describe('typing indicators', () => {
     expect(await emitAck(sa, 'stop_typing', conv)).toMatchObject({ success: true });
     await settle(QUIET_MS);
     expect(namesOf(bSaw).at(-1)).toBe('user_stop_typing');
+  });
+
+  it(`bounds typing stops too, at ${TYPING_EVENTS_PER_SEC * 3} a second per user, apart from the starts’ budget`, async () => {
+    const { conv, sa, sb } = await trio(suite);
+    await Promise.all([joinHorseTrust(sa, conv), joinHorseTrust(sb, conv)]);
+    const bSaw = recordAll(sb);
+    const stopsBudget = TYPING_EVENTS_PER_SEC * 3;
+
+    const acks = await Promise.all(
+      Array.from({ length: stopsBudget + 5 }, () => emitAck(sa, 'stop_typing', conv)),
+    );
+    const start = await emitAck(sa, 'typing', conv);
+    await settle(QUIET_MS);
+
+    expect(acks.filter((ack) => ack.success)).toHaveLength(stopsBudget);
+    expect(acks.filter((ack) => !ack.success)).toEqual(
+      Array(5).fill(expect.objectContaining({ success: false, code: 'RATE_LIMITED' })),
+    );
+    expect(start).toMatchObject({ success: true });
+    expect(namesOf(bSaw)).toEqual([...Array(stopsBudget).fill('user_stop_typing'), 'user_typing']);
   });
 
   it('relays typing from a participant who has not joined the room', async () => {

@@ -105,6 +105,12 @@ describeWithRedis('cluster-wide state', () => {
     }
 
     expect((await sendAsB('after the subscriber reconnected')).status).toBe(404);
+    // And the cache is trusted again once the node hears the others: a send caches
+    // the conversation, and a change it is not told of goes unseen as before.
+    await Conversation.updateOne({ _id: conv }, { $addToSet: { participants: b.id } });
+    await sendAsB('member again').expect(201);
+    await Conversation.updateOne({ _id: conv }, { $pull: { participants: b.id } });
+    await sendAsB('cached again').expect(201);
   }, 60000);
 });
 

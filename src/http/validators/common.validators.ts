@@ -2,9 +2,13 @@ import { body, param, query, type ValidationChain } from 'express-validator';
 
 const isScalarString = (value: unknown) => typeof value === 'string';
 
-/** A route parameter that must be a 24-hex ObjectId. */
+/**
+ * A route parameter that must be a 24-hex ObjectId, lowercased: ids name rooms
+ * and cache keys, so `ABC…` and `abc…` must be one conversation everywhere (a
+ * removal by an uppercase id once left the removed user's sockets in the rooms).
+ */
 export function objectIdParam(name: string): ValidationChain {
-  return param(name).isMongoId().withMessage('must be a valid id');
+  return param(name).isMongoId().withMessage('must be a valid id').bail().toLowerCase();
 }
 
 /**

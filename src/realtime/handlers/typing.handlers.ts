@@ -1,10 +1,11 @@
 import type { ChatServices } from '../../chat';
 import { assertNotBlocked } from '../../chat/blocks';
+import { requireParticipation } from '../../chat/conversation.service';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { AppError } from '../../lib/errors';
 import type { SocketEventTable } from '../ack';
 import { parseConversationRef } from '../payloads';
-import { conversationRoom, userRoom } from '../rooms';
+import { allConversationRooms, conversationRoom, userRoom } from '../rooms';
 import type { ChatSocket } from '../socket-types';
 
 /**
@@ -14,26 +15,37 @@ import type { ChatSocket } from '../socket-types';
  */
 export const TYPING_EVENTS_PER_SEC = 10;
 
-/** Typing handlers with their own per-user budget (in memory: a bound, not an accounting). */
+/**
+ * Typing stops a user may send per second on one node: never refused by a client
+ * that keeps to the start budget, but bounded, since a stop may cost a read.
+ */
+const TYPING_STOPS_PER_SEC = TYPING_EVENTS_PER_SEC * 3;
+
+/** Typing handlers with their own per-user budgets (in memory: a bound, not an accounting). */
 export function typingHandlers(chat: ChatServices): SocketEventTable {
-  const budget = new RateLimiterMemory({ points: TYPING_EVENTS_PER_SEC, duration: 1 });
+  const budgets = {
+    start: new RateLimiterMemory({ points: TYPING_EVENTS_PER_SEC, duration: 1 }),
+    stop: new RateLimiterMemory({ points: TYPING_STOPS_PER_SEC, duration: 1 }),
+  };
   const relayWithin = async (socket: ChatSocket, payload: unknown, typing: boolean) => {
     const actor = socket.data.actor;
     const { conversationId } = parseConversationRef(payload, actor.id);
-    // Only starts are counted: a refused stop would leave "is typing" on for the others.
-    if (typing) {
-      try {
-        await budget.consume(actor.id);
-      } catch (refusal) {
-        if (!(refusal instanceof RateLimiterRes)) throw refusal;
-        throw AppError.rateLimited(refusal.msBeforeNext, 'Too many typing events: slow down');
-      }
+    try {
+      await (typing ? budgets.start : budgets.stop).consume(actor.id);
+    } catch (refusal) {
+      if (!(refusal instanceof RateLimiterRes)) throw refusal;
+      throw AppError.rateLimited(refusal.msBeforeNext, 'Too many typing events: slow down');
     }
-    // The send's own check (cached per conversation, invalidated cluster-wide on a
-    // block): nobody hears a typist they blocked. Stops still pass, so an indicator
-    // shown before the block ends.
-    const conversation = await chat.participation.require(conversationId, actor.id);
-    if (typing) assertNotBlocked(conversation, actor.id);
+    if (typing) {
+      // The send's own check (cached per conversation, invalidated cluster-wide on
+      // a block): nobody hears a typist they blocked.
+      const conversation = await chat.participation.require(conversationId, actor.id);
+      assertNotBlocked(conversation, actor.id);
+    } else if (!allConversationRooms(conversationId).some((room) => socket.rooms.has(room))) {
+      // A stop passes blocks, so an indicator shown before a block ends. A joined
+      // room proves participation (removal makes sockets leave); else ask.
+      await requireParticipation(conversationId, actor.id);
+    }
     return relay(socket, conversationId, typing);
   };
   const startTyping = (socket: ChatSocket, payload: unknown) => relayWithin(socket, payload, true);
