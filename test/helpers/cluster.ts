@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import mongoose from 'mongoose';
+import request from 'supertest';
 import { TEST_JWT_SECRET } from './tokens';
 
 /** A whole service process (npm start's code, through tsx), as one node of a cluster. */
@@ -60,4 +61,29 @@ export function startServiceNode(
       });
     });
   });
+}
+
+/**
+ * The Redis of the multi-node tests (TEST_REDIS_URL, from the global setup), and
+ * `describe` or `describe.skip` for them: CI must have one; locally they skip, saying so.
+ */
+export function clusterTestRedis(label: string): {
+  redisUrl: string;
+  describeWithRedis: jest.Describe;
+} {
+  const redisUrl = process.env.TEST_REDIS_URL;
+  if (!redisUrl && process.env.CI) {
+    throw new Error('CI must provide Redis for the multi-node tests');
+  }
+  if (!redisUrl)
+    console.warn(`[${label}] skipped: no Redis (install redis-server or set REDIS_URL)`);
+  return { redisUrl: redisUrl ?? '', describeWithRedis: redisUrl ? describe : describe.skip };
+}
+
+/** POST …/messages on one node, as the token's user (a REST send, for the cluster tests). */
+export function sendOver(url: string, token: string, conversationId: string, text: string) {
+  return request(url)
+    .post(`/api/chat/conversations/${conversationId}/messages`)
+    .set('Authorization', `Bearer ${token}`)
+    .send({ text });
 }

@@ -1,8 +1,7 @@
 import { Redis } from 'ioredis';
-import request from 'supertest';
 import { Conversation } from '../../models';
 import { createConversation, createUsers } from '../factories';
-import { startServiceNode, type ServiceNode } from '../helpers/cluster';
+import { clusterTestRedis, sendOver, startServiceNode, type ServiceNode } from '../helpers/cluster';
 import { connectClient, record, settle, waitFor, type ClientSocket } from '../helpers/realtime';
 import { joinHorseTrust, joinKarmyq } from '../helpers/realtime-suite';
 
@@ -12,9 +11,7 @@ import { joinHorseTrust, joinKarmyq } from '../helpers/realtime-suite';
  * node's shutdown notice goes to its own sockets only, and a node that may have
  * missed other nodes' cache invalidations forgets what it cached.
  */
-const redisUrl = process.env.TEST_REDIS_URL;
-if (!redisUrl && process.env.CI) throw new Error('CI must provide Redis for the multi-node tests');
-const describeWithRedis = redisUrl ? describe : describe.skip;
+const { redisUrl, describeWithRedis } = clusterTestRedis('cluster-state');
 
 const QUIET_MS = 300;
 const ONE_SOCKET = { MAX_SOCKETS_PER_USER: '1' };
@@ -23,7 +20,7 @@ describeWithRedis('cluster-wide state', () => {
   const nodes: ServiceNode[] = [];
   const sockets: ClientSocket[] = [];
   const start = async (env: Record<string, string>) => {
-    const node = await startServiceNode(redisUrl!, env);
+    const node = await startServiceNode(redisUrl, env);
     nodes.push(node);
     return node;
   };
@@ -78,18 +75,14 @@ describeWithRedis('cluster-wide state', () => {
     const node = await start({ PARTICIPATION_CACHE_TTL_MS: '600000' });
     const [a, b] = await createUsers(2);
     const conv = await createConversation([a, b]);
-    const sendAsB = (text: string) =>
-      request(node.url)
-        .post(`/api/chat/conversations/${conv}/messages`)
-        .set('Authorization', `Bearer ${b.token}`)
-        .send({ text });
+    const sendAsB = (text: string) => sendOver(node.url, b.token, conv, text);
     await sendAsB('cached now').expect(201);
     // A change whose invalidation this node never hears (as when it is published
     // while the node's subscriber is away): the cached entry still lets B send.
     await Conversation.updateOne({ _id: conv }, { $pull: { participants: b.id } });
     await sendAsB('stale cache').expect(201);
 
-    const admin = new Redis(redisUrl!);
+    const admin = new Redis(redisUrl);
     try {
       const subscriber = await subscriberOf(admin, node.process.pid!);
       await admin.call('CLIENT', 'KILL', 'ID', subscriber);
@@ -118,7 +111,7 @@ describeWithRedis('room audit (cluster mode)', () => {
   let node: ServiceNode;
   const sockets: ClientSocket[] = [];
   beforeAll(async () => {
-    node = await startServiceNode(redisUrl!, { ROOM_AUDIT_INTERVAL_MS: '200' });
+    node = await startServiceNode(redisUrl, { ROOM_AUDIT_INTERVAL_MS: '200' });
   }, 60000);
   afterEach(() => sockets.splice(0).forEach((s) => s.close()));
   afterAll(() => node?.stop());
@@ -140,11 +133,7 @@ describeWithRedis('room audit (cluster mode)', () => {
     await Conversation.updateOne({ _id: conv }, { $pull: { participants: b.id } });
 
     await waitFor(() => bRemoved.length === 1, 5000);
-    await request(node.url)
-      .post(`/api/chat/conversations/${conv}/messages`)
-      .set('Authorization', `Bearer ${a.token}`)
-      .send({ text: 'only for members' })
-      .expect(201);
+    await sendOver(node.url, a.token, conv, 'only for members').expect(201);
     await waitFor(() => aMessages.length === 1, 5000);
     await settle(QUIET_MS);
 

@@ -2,7 +2,7 @@ import request from 'supertest';
 import { Message } from '../../models';
 import type { MessageView } from '../../src/chat/types';
 import { createConversation, createUsers, type TestUser } from '../factories';
-import { startServiceNode, type ServiceNode } from '../helpers/cluster';
+import { clusterTestRedis, sendOver, startServiceNode, type ServiceNode } from '../helpers/cluster';
 import {
   connectReconnecting,
   connectClient,
@@ -18,11 +18,7 @@ import { joinHorseTrust, joinKarmyq } from '../helpers/realtime-suite';
  * Two service processes on one database and one Redis: a sender on node A and a
  * recipient on node B get every event exactly once; an outsider on B gets none.
  */
-const redisUrl = process.env.TEST_REDIS_URL;
-if (!redisUrl && process.env.CI) throw new Error('CI must provide Redis for the multi-node tests');
-if (!redisUrl)
-  console.warn('[two-nodes] skipped: no Redis (install redis-server or set REDIS_URL)');
-const describeWithRedis = redisUrl ? describe : describe.skip;
+const { redisUrl, describeWithRedis } = clusterTestRedis('two-nodes');
 
 const QUIET_MS = 300;
 
@@ -34,7 +30,7 @@ describeWithRedis('two nodes over Redis', () => {
   let sa: ClientSocket, sb: ClientSocket, so: ClientSocket;
 
   beforeAll(async () => {
-    [nodeA, nodeB] = await Promise.all([startServiceNode(redisUrl!), startServiceNode(redisUrl!)]);
+    [nodeA, nodeB] = await Promise.all([startServiceNode(redisUrl), startServiceNode(redisUrl)]);
   }, 60000);
   afterAll(async () => {
     await Promise.all([nodeA?.stop(), nodeB?.stop()]);
@@ -149,11 +145,7 @@ describeWithRedis('two nodes over Redis', () => {
     expect(await emitAck(sa, 'typing', conv)).toMatchObject({ success: true });
     await waitFor(() => bTyping.length === 1, 5000);
 
-    const sent = await request(nodeA.url)
-      .post(`/api/chat/conversations/${conv}/messages`)
-      .set('Authorization', `Bearer ${a.token}`)
-      .send({ text: 'Vet check done?' })
-      .expect(201);
+    const sent = await sendOver(nodeA.url, a.token, conv, 'Vet check done?').expect(201);
     const messageId = (sent.body as { data: MessageView }).data._id;
 
     expect(
@@ -203,11 +195,7 @@ describeWithRedis('two nodes over Redis', () => {
     // stream keeps its order, so node B applies it before this broadcast.
     await emitAck(sa, 'send_message', { conversation_id: conv, text: 'after removal' });
     await waitFor(() => bRemoved.every((events) => events.length === 1), 5000);
-    await request(nodeB.url)
-      .post(`/api/chat/conversations/${conv}/messages`)
-      .set('Authorization', `Bearer ${a.token}`)
-      .send({ text: 'from node B after removal' })
-      .expect(201);
+    await sendOver(nodeB.url, a.token, conv, 'from node B after removal').expect(201);
     await settle(QUIET_MS);
 
     expect(bRemoved).toEqual([[{ conversation_id: conv }], [{ conversation_id: conv }]]);
@@ -215,11 +203,7 @@ describeWithRedis('two nodes over Redis', () => {
   });
 
   it('refuses a send on node A once a removal or a block on node B is answered (no stale cache)', async () => {
-    const sendOnA = (text: string) =>
-      request(nodeA.url)
-        .post(`/api/chat/conversations/${conv}/messages`)
-        .set('Authorization', `Bearer ${b.token}`)
-        .send({ text });
+    const sendOnA = (text: string) => sendOver(nodeA.url, b.token, conv, text);
     await sendOnA('warms node A up').expect(201);
 
     await request(nodeB.url)
@@ -290,10 +274,7 @@ describeWithRedis('two nodes over Redis', () => {
 
   it('keeps seq gapless when both nodes take sends for one conversation at once', async () => {
     const sends = Array.from({ length: 20 }, (_, i) =>
-      request(i % 2 ? nodeA.url : nodeB.url)
-        .post(`/api/chat/conversations/${conv}/messages`)
-        .set('Authorization', `Bearer ${(i % 2 ? a : b).token}`)
-        .send({ text: `bid ${i}` }),
+      sendOver(i % 2 ? nodeA.url : nodeB.url, (i % 2 ? a : b).token, conv, `bid ${i}`),
     );
     const answers = await Promise.all(sends);
     expect(answers.every((r) => r.status === 201)).toBe(true);
