@@ -155,7 +155,8 @@ export function createRealtime(http: HttpServer, deps: RealtimeDeps): Realtime {
     io,
     close: async () => {
       detach();
-      stopAudits?.();
+      // Awaited last: a run in progress must not delay the notices below.
+      const auditsStopped = stopAudits?.();
       // This node's sockets only: through the adapter it would reach (and make
       // reconnect) every client of the cluster.
       io.local.emit('server_shutdown', {
@@ -175,6 +176,7 @@ export function createRealtime(http: HttpServer, deps: RealtimeDeps): Realtime {
       );
       await Promise.race([Promise.all(flushed), delay(NOTICE_FLUSH_MS, undefined, { ref: false })]);
       await new Promise<void>((resolve) => io.close(() => resolve()));
+      await auditsStopped;
     },
   };
 }

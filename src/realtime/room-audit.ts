@@ -15,9 +15,13 @@ const AUDIT_CHUNK = 500;
  * receiving the conversation. So each node checks its own conversation rooms
  * against the database now and then (one read per AUDIT_CHUNK conversations),
  * and evicts any socket whose user no longer takes part, as a removal would.
- * Returns how many (socket, conversation) pairs it evicted.
+ * Returns how many (socket, conversation) pairs it evicted. `stopped` ends a
+ * run early (between reads) when the node shuts down.
  */
-export async function auditConversationRooms(io: ChatServer): Promise<number> {
+export async function auditConversationRooms(
+  io: ChatServer,
+  stopped: () => boolean = () => false,
+): Promise<number> {
   const nsp = io.of('/');
   const socketsByConversation = new Map<string, Set<ChatSocket>>();
   for (const [room, socketIds] of nsp.adapter.rooms) {
@@ -32,7 +36,7 @@ export async function auditConversationRooms(io: ChatServer): Promise<number> {
   }
   const ids = [...socketsByConversation.keys()];
   let evicted = 0;
-  for (let start = 0; start < ids.length; start += AUDIT_CHUNK) {
+  for (let start = 0; start < ids.length && !stopped(); start += AUDIT_CHUNK) {
     const chunk = ids.slice(start, start + AUDIT_CHUNK);
     const found = await Conversation.collection
       .find<{ _id: Types.ObjectId; participants: Types.ObjectId[] }>(
@@ -46,7 +50,7 @@ export async function auditConversationRooms(io: ChatServer): Promise<number> {
     for (const id of chunk) {
       for (const socket of socketsByConversation.get(id) ?? []) {
         const userId = socket.data.actor.id;
-        if (members.get(id)?.has(userId)) continue;
+        if (members.get(id)?.has(userId) || stopped()) continue;
         // Read again for this one (rare) case: a user removed and added back
         // while the chunk was read is a member, and keeps the room.
         if ((await conversationsWithMember([id], userId)).has(id)) continue;
@@ -58,14 +62,22 @@ export async function auditConversationRooms(io: ChatServer): Promise<number> {
   return evicted;
 }
 
-/** Runs auditConversationRooms every `intervalMs`, one run at a time. */
-export function auditRoomsEvery(io: ChatServer, intervalMs: number, logger: Logger): () => void {
-  if (intervalMs <= 0) return () => undefined;
-  let running = false;
+/**
+ * Runs auditConversationRooms every `intervalMs`, one run at a time. The
+ * returned stop waits for a run in progress, so a shutdown never closes the
+ * database under it (which would log a spurious failure).
+ */
+export function auditRoomsEvery(
+  io: ChatServer,
+  intervalMs: number,
+  logger: Logger,
+): () => Promise<void> {
+  if (intervalMs <= 0) return () => Promise.resolve();
+  let running: Promise<void> | null = null;
+  let stopped = false;
   const timer = setInterval(() => {
     if (running) return;
-    running = true;
-    auditConversationRooms(io)
+    running = auditConversationRooms(io, () => stopped)
       .then((evicted) => {
         if (evicted > 0) {
           logger.warn({ evicted }, 'room audit: evicted sockets from conversations they left');
@@ -73,9 +85,13 @@ export function auditRoomsEvery(io: ChatServer, intervalMs: number, logger: Logg
       })
       .catch((err: unknown) => logger.warn({ err }, 'room audit failed'))
       .finally(() => {
-        running = false;
+        running = null;
       });
   }, intervalMs);
   timer.unref();
-  return () => clearInterval(timer);
+  return async () => {
+    stopped = true;
+    clearInterval(timer);
+    await running;
+  };
 }
