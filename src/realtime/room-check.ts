@@ -18,12 +18,15 @@ export async function conversationsWithMember(ids: string[], userId: string): Pr
  * conversations it takes part in. Membership is read again once the socket is in:
  * a removal committed between the first read and the join made the user's sockets
  * leave before this one was there, so without the second read the socket would
- * stay subscribed for good. Returns the conversations the socket is now in.
+ * stay subscribed for good. `replaces` are rooms left as the permitted ones are
+ * joined (another dialect's room of the same conversation). Returns the
+ * conversations the socket is now in.
  */
 export async function joinAllowedRooms(
   socket: ChatSocket,
   rooms: string[],
   userId: string,
+  replaces: string[] = [],
 ): Promise<Set<string>> {
   const allowed = await conversationsWithMember(conversationsOfRooms(rooms), userId);
   const permitted = (room: string, members: Set<string>) => {
@@ -31,6 +34,7 @@ export async function joinAllowedRooms(
     return id ? members.has(id) : room === userRoom(userId);
   };
   const joined = rooms.filter((room) => permitted(room, allowed));
+  if (joined.length > 0) await Promise.all(replaces.map((room) => socket.leave(room)));
   await Promise.all(joined.map((room) => socket.join(room)));
   if (allowed.size === 0) return allowed;
   const confirmed = await conversationsWithMember([...allowed], userId);

@@ -10,6 +10,9 @@ export const userRoom = (userId: string) => `user:${userId}`;
 export const conversationRoom = (conversationId: string, dialect: Dialect = 'horse_trust') =>
   dialect === 'karmyq' ? `conversation:${conversationId}:karmyq` : `conversation:${conversationId}`;
 
+export const otherDialect = (dialect: Dialect): Dialect =>
+  dialect === 'karmyq' ? 'horse_trust' : 'karmyq';
+
 export const allConversationRooms = (conversationId: string) => [
   conversationRoom(conversationId, 'horse_trust'),
   conversationRoom(conversationId, 'karmyq'),

@@ -93,10 +93,14 @@ export class TokenExpiry {
     const suspension = this.suspensions.get(socket);
     // A suspension exists exactly while socket.data.tokenExpired is set (check() sets both).
     if (suspension) {
-      clearTimeout(suspension.graceTimer);
-      this.suspensions.delete(socket);
-      // Rejoins the rooms it left, except conversations it no longer belongs to.
+      // Rejoins the rooms it left, except conversations it no longer belongs to. The
+      // suspension (and its grace timer) is lifted only once that worked: if the read
+      // fails, the client's retry finds it intact instead of a socket left refused.
       await joinAllowedRooms(socket, suspension.rooms, userId);
+      if (this.suspensions.get(socket) === suspension) {
+        clearTimeout(suspension.graceTimer);
+        this.suspensions.delete(socket);
+      }
       socket.data.tokenExpired = false;
     }
     this.schedule(socket);

@@ -3,7 +3,14 @@ import request from 'supertest';
 import { Conversation, Message } from '../../models';
 import type { MessageView } from '../../src/chat/types';
 import { createConversation, createUsers, type TestUser } from '../factories';
-import { connectClient, emitAck, waitFor, type ClientSocket } from '../helpers/realtime';
+import {
+  connectClient,
+  emitAck,
+  nextEvent,
+  record,
+  waitFor,
+  type ClientSocket,
+} from '../helpers/realtime';
 import {
   sendOverRest,
   sendOverSocket,
@@ -17,6 +24,7 @@ import {
   testDatabaseTarget,
   type TcpProxy,
 } from '../helpers/tcp-proxy';
+import { tokenFor } from '../helpers/tokens';
 
 /**
  * The database server goes away during traffic and comes back (a TCP proxy
@@ -60,6 +68,8 @@ describe('database outage: the database server goes away mid-traffic and comes b
     proxy = await startTcpProxy(testDatabaseTarget());
     service = await startServiceProcess({
       MONGODB_URI: proxiedDatabaseUri(proxy, mongoose.connection.name),
+      // Short-lived tokens expire at their `exp` (the re-authentication test).
+      JWT_CLOCK_TOLERANCE_SEC: '0',
     });
   }, 40000);
   afterAll(async () => {
@@ -222,4 +232,33 @@ describe('database outage: the database server goes away mid-traffic and comes b
     expect(failures.filter((f) => f.kind !== 'refused' || f.ms >= HANG_BOUND_MS)).toEqual([]);
     expect(service.running).toBe(true);
   }, 60000);
+
+  it('keeps a socket suspended when its re-authentication fails on the outage, so the retry restores it', async () => {
+    const socket = await connectClient(service.url, tokenFor(sender.id, { expiresIn: 2 }));
+    sockets.push(socket);
+    expect(await emitAck(socket, 'join_conversation', conv)).toMatchObject({ success: true });
+    await nextEvent(socket, 'token_expired', 4000);
+
+    proxy.cut();
+    const failed = await emitAck(socket, 'authenticate', { token: sender.token });
+    proxy.restore();
+    await untilReady();
+    const messages = record(socket, 'new_message');
+    const retried = await emitAck(socket, 'authenticate', { token: sender.token });
+    const fromRecipient = await sendOverRest(service.url, recipient.token, send('to-reauthed'));
+    await waitFor(() => messages.length === 1, 3000);
+    const ownSend = await sendOverSocket(socket, send('from-reauthed'));
+    await waitFor(() => messages.length === 2, 3000);
+
+    expect(failed).toMatchObject({ success: false, code: 'DATABASE_UNAVAILABLE', retryable: true });
+    expect(retried).toMatchObject({ success: true, data: { expires_at: expect.any(String) } });
+    expect(fromRecipient).toMatchObject({ kind: 'stored', status: 201 });
+    // Back in its room: the recipient's message, then its own (the room includes the sender).
+    expect(messages.map((m) => ('text' in m ? m.text : m))).toEqual([
+      'message to-reauthed',
+      'message from-reauthed',
+    ]);
+    expect(ownSend).toMatchObject({ kind: 'stored', message: { seq: 2 } });
+    expect(socket.connected).toBe(true);
+  }, 30000);
 });

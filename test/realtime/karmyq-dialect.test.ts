@@ -76,6 +76,39 @@ describe('Karmyq dialect', () => {
     expect(outsiderSaw).toEqual([]);
   });
 
+  it('switches a socket that joins again in the other shape to that dialect: each message once, in the last shape joined', async () => {
+    const { b, conv, sa, sb } = await trio(suite);
+    await joinHorseTrust(sa, conv);
+    await joinHorseTrust(sb, conv);
+    await joinKarmyq(sb, conv, b.id);
+    const seen = recordAll(sb);
+    const karmyqTyping = record(sb, 'user_typing');
+
+    await emitAck(sa, 'send_message', { conversation_id: conv, text: 'now in Karmyq' });
+    sa.emit('typing', conv);
+    await waitFor(() => seen.some((r) => r.event === 'new_message'));
+    await settle(QUIET_MS);
+    const inKarmyq = seen.splice(0).filter((r) => r.event === 'new_message');
+    await joinHorseTrust(sb, conv);
+    await emitAck(sa, 'send_message', { conversation_id: conv, text: 'back in Horse Trust' });
+    await waitFor(() => seen.some((r) => r.event === 'new_message'));
+    await settle(QUIET_MS);
+    const inHorseTrust = seen.filter((r) => r.event === 'new_message');
+
+    expect(inKarmyq.map((r) => r.args)).toEqual([
+      [expect.objectContaining({ content: 'now in Karmyq', seq: 1 })],
+    ]);
+    expect(isKarmyq(inKarmyq[0].args[0] as MessageView)).toBe(true);
+    expect(inHorseTrust.map((r) => r.args)).toEqual([
+      [expect.objectContaining({ text: 'back in Horse Trust', seq: 2 })],
+    ]);
+    expect(isHorseTrust(inHorseTrust[0].args[0] as MessageView)).toBe(true);
+    expect(karmyqTyping).toHaveLength(1);
+    const rooms = suite.server.realtime.io.of('/').adapter.rooms;
+    expect(rooms.get(`conversation:${conv}:karmyq`)).toBeUndefined();
+    expect(rooms.get(`conversation:${conv}`)?.has(sb.id!)).toBe(true);
+  });
+
   it('accepts a Karmyq send without sender_id, acting as the token’s user', async () => {
     const { a, conv, sa, so } = await trio(suite);
     const outsiderSaw = recordAll(so);

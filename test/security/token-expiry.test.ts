@@ -1,4 +1,7 @@
+import jwt from 'jsonwebtoken';
 import { Message } from '../../models';
+import type { AckBody } from '../../src/realtime/contract';
+import { conversationRoom } from '../../src/realtime/rooms';
 import { createConversation, createUsers } from '../factories';
 import { emitAck, nextEvent, record, settle, waitFor } from '../helpers/realtime';
 import { QUIET_MS, joinHorseTrust } from '../helpers/realtime-suite';
@@ -96,6 +99,43 @@ describe('token expiry on a live socket', () => {
     // The grace timer was cancelled: the socket outlives it.
     await settle(GRACE_MS + 300);
     expect(sa.connected).toBe(true);
+  });
+
+  it('leaves no room joined by a join that was in flight when the token expired', async () => {
+    const [a, b] = await createUsers(2);
+    const conv = await createConversation([a, b]);
+    const token = tokenFor(a.id, { expiresIn: SHORT_LIVED_S });
+    const expiresAtMs = (jwt.decode(token) as { exp: number }).exp * 1000;
+    const sa = await suite.connect(token);
+    const notice = nextEvent(sa, 'token_expired', EXPIRY_WAIT_MS);
+    const aMessages = record(sa, 'new_message');
+
+    // Joins every millisecond or so across the expiry instant, so that some are
+    // reading membership when the suspension takes the socket out of its rooms.
+    await settle(Math.max(expiresAtMs - 150 - Date.now(), 0));
+    const acks: Promise<AckBody>[] = [];
+    while (Date.now() < expiresAtMs + 150) {
+      acks.push(emitAck(sa, 'join_conversation', conv));
+      await settle(1);
+    }
+    await notice;
+    const answers = await Promise.all(acks);
+    await suite
+      .as(b.token)
+      .post(`/conversations/${conv}/messages`, { text: 'to a suspended socket' })
+      .expect(201);
+    await settle(QUIET_MS);
+
+    const inRoom = suite.server.realtime.io
+      .of('/')
+      .adapter.rooms.get(conversationRoom(conv))
+      ?.has(sa.id!);
+    expect(inRoom ?? false).toBe(false);
+    expect(aMessages).toEqual([]);
+    expect(answers.filter((ack) => ack.success).length).toBeGreaterThan(0);
+    expect(
+      answers.filter((ack) => !ack.success).map((ack) => (ack as { code?: string }).code),
+    ).toEqual(expect.arrayContaining(['TOKEN_EXPIRED']));
   });
 
   it('disconnects a socket that does not re-authenticate within the grace; a refreshed one stays', async () => {

@@ -3,7 +3,7 @@ import type { SocketEventTable } from '../ack';
 import { AppError } from '../../lib/errors';
 import { parseConversationRef } from '../payloads';
 import { joinAllowedRooms } from '../room-check';
-import { allConversationRooms, conversationRoom } from '../rooms';
+import { allConversationRooms, conversationRoom, otherDialect } from '../rooms';
 
 /** join_conversation / leave_conversation / mark_read. */
 export function conversationHandlers(chat: ChatServices): SocketEventTable {
@@ -11,14 +11,20 @@ export function conversationHandlers(chat: ChatServices): SocketEventTable {
     async join_conversation(socket, payload) {
       const actor = socket.data.actor;
       const { conversationId, dialect } = parseConversationRef(payload, actor.id);
-      const joined = await joinAllowedRooms(
-        socket,
-        [conversationRoom(conversationId, dialect)],
-        actor.id,
-      );
+      const room = conversationRoom(conversationId, dialect);
+      // The payload's shape picks the dialect; a socket that switches shape leaves the
+      // other dialect's room, or it would get every event twice, once in each shape.
+      const otherRoom = conversationRoom(conversationId, otherDialect(dialect));
+      const joined = await joinAllowedRooms(socket, [room], actor.id, [otherRoom]);
       // Only participants join (a removal while joining takes the socket out again);
       // for anyone else the conversation "does not exist".
       if (!joined.has(conversationId)) throw new AppError('CONVERSATION_NOT_FOUND');
+      // The token expired while the membership was read: the suspension took the
+      // socket out of the rooms it had then, not this one, so leave it here too.
+      if (socket.data.tokenExpired) {
+        await socket.leave(room);
+        throw new AppError('TOKEN_EXPIRED');
+      }
       return { success: true, data: { conversation_id: conversationId } };
     },
 
