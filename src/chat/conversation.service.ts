@@ -237,15 +237,17 @@ export function createConversationService(
       await updateMembership(stored, participants, {
         $pull: { participants: userObjectId, members: { user_id: userObjectId } },
       });
-      // Answered only once no node would still let the removed user send.
-      // The stored id, not the caller's spelling of it: it names the rooms to leave.
-      await participation.invalidate({ conversationId: stored._id.toString() });
+      // The removed user's sockets leave first (the stored id, not the caller's
+      // spelling of it, names the rooms): the invalidation below can wait seconds
+      // for a slow node, and the conversation's traffic must not reach them meanwhile.
       events.participantsChanged({
         conversationId: stored._id.toString(),
         participantIds: participants,
         added: [],
         removed: [userId],
       });
+      // Answered only once no node would still let the removed user send.
+      await participation.invalidate({ conversationId: stored._id.toString() });
       return { removed: userId };
     },
   };

@@ -202,6 +202,38 @@ describeWithRedis('two nodes over Redis', () => {
     expect(bMessages).toEqual([[], []]);
   });
 
+  it('takes a removed participant out at once, while a frozen node B holds up the answer', async () => {
+    const bOnA = await connectClient(nodeA.url, b.token);
+    sockets.push(bOnA);
+    await joinHorseTrust(bOnA, conv);
+    const bMessages = record(bOnA, 'new_message');
+    const bRemoved = record(bOnA, 'removed_from_conversation');
+    // A stopped process still counts as a node until its heartbeat times out, so node
+    // A's cache invalidation waits for its confirmation (up to ~5 s) before answering.
+    nodeB.process.kill('SIGSTOP');
+    try {
+      const removal = request(nodeA.url)
+        .delete(`/api/chat/conversations/${conv}/participants/${b.id}`)
+        .set('Authorization', `Bearer ${a.token}`)
+        .then((res) => res);
+      await waitFor(() => bRemoved.length === 1, 2000);
+      await emitAck(sa, 'send_message', { conversation_id: conv, text: 'while B is frozen' });
+      await settle(QUIET_MS);
+      const answeredEarly = await Promise.race([
+        removal.then(() => true),
+        settle(0).then(() => false),
+      ]);
+      nodeB.process.kill('SIGCONT');
+
+      expect((await removal).status).toBe(200);
+      expect(answeredEarly).toBe(false);
+      expect(bRemoved).toEqual([{ conversation_id: conv }]);
+      expect(bMessages).toEqual([]);
+    } finally {
+      nodeB.process.kill('SIGCONT');
+    }
+  }, 20000);
+
   it('refuses a send on node A once a removal or a block on node B is answered (no stale cache)', async () => {
     const sendOnA = (text: string) => sendOver(nodeA.url, b.token, conv, text);
     await sendOnA('warms node A up').expect(201);
