@@ -22,3 +22,25 @@ export function isDuplicateKeyOn(err: unknown, field: string): boolean {
 export function isDuplicateKey(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as DuplicateKeyLike).code === 11000;
 }
+
+/** Failures raised before a command left for the server: it cannot have been applied. */
+const NEVER_SENT = new Set([
+  'MongoServerSelectionError',
+  'MongooseServerSelectionError',
+  'MongoNotConnectedError',
+  'MongoTopologyClosedError',
+  'MongoWaitQueueTimeoutError',
+  'MongoPoolClosedError',
+]);
+
+/**
+ * Whether a failed write may have been applied all the same: its reply was lost
+ * (a connection dropped or a pool cleared mid-command), or the server applied it
+ * and then reported a write concern failure. Only a failure to reach the server
+ * at all rules it out.
+ */
+export function writeMayHaveApplied(err: unknown): boolean {
+  if (!(err instanceof Error)) return true;
+  if (NEVER_SENT.has(err.name)) return false;
+  return !/buffering timed out|Client must be connected/i.test(err.message);
+}

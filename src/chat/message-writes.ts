@@ -100,6 +100,15 @@ export function insertMessage(doc: StoredMessage): Promise<void> {
   return messageInserts.write(doc);
 }
 
+/** Whether a message is stored and not deleted. */
+export async function isLiveMessage(id: Types.ObjectId): Promise<boolean> {
+  const found = await Message.collection.findOne<{ deleted_at: Date | null }>(
+    { _id: id },
+    { projection: { deleted_at: 1 } },
+  );
+  return Boolean(found) && !found?.deleted_at;
+}
+
 /**
  * Records a stored message on its conversation in one order-independent update
  * by _id: last_seq, last_message and the activity times only ever move forward

@@ -5,12 +5,13 @@ import { assertNotBlocked } from './blocks';
 import type { ChangeClock } from './change-clock';
 import type { ChatEventSink } from './chat-events';
 import { requireParticipation } from './conversation.service';
-import { isDuplicateKeyOn } from './db-errors';
-import type { ParticipationCache } from './participation-cache';
+import { isDuplicateKeyOn, writeMayHaveApplied } from './db-errors';
+import type { ParticipationCache, SendContext } from './participation-cache';
 import { latestSeq, liveMessageCount, loadWindow, type HistoryWindow } from './history-window';
 import { sameId } from './ids';
 import {
   insertMessage,
+  isLiveMessage,
   newMessageDocument,
   recordLastMessage,
   recordLastMessageLater,
@@ -19,13 +20,17 @@ import {
 } from './message-writes';
 import { missingProfile, toMessageView, type MessageRecord } from './presenters';
 import type { ReadService } from './read.service';
-import { writeOrRetryLater } from './retry-later';
+import { retryLater, writeOrRetryLater } from './retry-later';
+import { withDeadline } from '../lib/deadline';
 import { checkedClientMessageId, checkedText } from './rules';
 import type { Actor, MessageView, UserProfileView } from './types';
 import { profilesFor } from './user.service';
 
 /** Bounded so a pathological pile-up of concurrent senders fails loudly instead of spinning. */
 const MAX_SEQ_ATTEMPTS = 64;
+
+/** How long a send that failed ambiguously waits to read back whether it was stored. */
+const READ_BACK_DEADLINE_MS = 2000;
 
 export interface SendResult {
   /** The stored message as a record (views are built by the caller's dialect). */
@@ -114,6 +119,53 @@ export function createMessageService(
     return { messages, senderOf, total };
   }
 
+  function announce(actor: Actor, conversation: SendContext, record: StoredMessage): void {
+    events.messageCreated({
+      conversationId: conversation._id.toString(),
+      participantIds: conversation.participants.map(String),
+      message: record,
+      sender: actor.profile,
+    });
+  }
+
+  /**
+   * After an insert failed in a way that may have applied it (its reply lost):
+   * whether the message is stored after all, in which case the send carries on
+   * as a success. If that cannot be read now either, the send fails (retryable)
+   * and the message is looked for again in the background: found, it is
+   * announced and recorded then, so a stored message never goes unannounced
+   * (the client's retry only gets the original back, and announces nothing).
+   */
+  async function storedAfterAll(
+    actor: Actor,
+    conversation: SendContext,
+    attempted: StoredMessage,
+    failure: unknown,
+  ): Promise<boolean> {
+    if (!writeMayHaveApplied(failure)) return false;
+    const context = `checking whether message ${attempted._id.toString()} was stored`;
+    try {
+      return await withDeadline(isLiveMessage(attempted._id), READ_BACK_DEADLINE_MS);
+    } catch (err) {
+      events.reportError(err, context);
+      void retryLater(
+        async () => {
+          if (!(await isLiveMessage(attempted._id))) return;
+          participation.noteSeq(conversation._id.toString(), attempted.seq);
+          announce(actor, conversation, attempted);
+          // As a send records it (it never was), falling back as a send does.
+          await recordLastMessage(conversation, attempted).catch((recordErr: unknown) => {
+            events.reportError(recordErr, `recording message ${attempted._id.toString()}`);
+            recordLastMessageLater(conversation, attempted, events.reportError);
+          });
+        },
+        events.reportError,
+        context,
+      );
+      return false;
+    }
+  }
+
   return {
     /**
      * Stores a message and announces it. The insert is the single commit point:
@@ -145,9 +197,10 @@ export function createMessageService(
       let seq = conversation.last_seq + 1;
       for (let attempt = 0; attempt < MAX_SEQ_ATTEMPTS; attempt++) {
         let record: StoredMessage;
+        let attempted: StoredMessage | undefined;
         try {
           record = await clock.stamp(async (at) => {
-            const doc = newMessageDocument({
+            attempted = newMessageDocument({
               conversationId: conversation._id,
               senderId: actor.id,
               text,
@@ -158,18 +211,21 @@ export function createMessageService(
             });
             // No lookup of client_message_id first: the unique dedupe_key makes a
             // repeat fail here, and the original is fetched only then.
-            await insertMessage(doc);
-            return doc;
+            await insertMessage(attempted);
+            return attempted;
           });
         } catch (err) {
           if (dedupeKey && isDuplicateKeyOn(err, 'dedupe_key')) {
             const original = await replay(actor, conversationId, dedupeKey);
             if (original) return original;
           }
-          if (!isDuplicateKeyOn(err, 'seq')) throw err;
-          // Another send took this position: continue after the newest stored one.
-          seq = Math.max(seq, await latestSeq(conversation._id)) + 1;
-          continue;
+          if (isDuplicateKeyOn(err, 'seq')) {
+            // Another send took this position: continue after the newest stored one.
+            seq = Math.max(seq, await latestSeq(conversation._id)) + 1;
+            continue;
+          }
+          if (!attempted || !(await storedAfterAll(actor, conversation, attempted, err))) throw err;
+          record = attempted;
         }
         // The insert is the commit point: from here the send succeeds, whatever
         // else fails (a failure answer would make the client send it again).
@@ -179,12 +235,7 @@ export function createMessageService(
         // done, so its next list read shows the message. Issuing the update before
         // the broadcast kept ~0.06 ms of driver work (p50) on every message's way to
         // its recipient (README, benchmark 1).
-        events.messageCreated({
-          conversationId: conversation._id.toString(),
-          participantIds: conversation.participants.map(String),
-          message: record,
-          sender: actor.profile,
-        });
+        announce(actor, conversation, record);
         await recordLastMessage(conversation, record).catch((err: unknown) => {
           events.reportError(err, `recording message ${record._id.toString()} on its conversation`);
           recordLastMessageLater(conversation, record, events.reportError);

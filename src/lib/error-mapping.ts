@@ -13,8 +13,44 @@ const UNAVAILABLE_NAMES = new Set([
   'MongoTopologyClosedError',
   'MongooseServerSelectionError',
   'MongoPoolClearedError',
+  'MongoPoolClosedError',
   'MongoWaitQueueTimeoutError',
+  'MongoOperationTimeoutError',
+  // Class names, for errors whose `name` is their own (PoolClearedOnNetworkError).
+  'PoolClearedError',
+  'PoolClosedError',
+  'WaitQueueTimeoutError',
 ]);
+
+/**
+ * Driver labels of failures worth retrying: the server stepped down or the pool
+ * was reset under the operation (a failover, a stalled server).
+ */
+const RETRYABLE_LABELS = ['RetryableWriteError', 'PoolRequestedRetry', 'ResetPool'];
+
+/**
+ * The error's name and the names of the classes it descends from, so that a
+ * subclass the driver adds (a MongoNetworkError by another name) is recognised.
+ * Duck-typed: more than one copy of the driver can be loaded.
+ */
+function lineage(err: Error): string[] {
+  const names = [err.name];
+  for (
+    let proto = Object.getPrototypeOf(err) as object | null;
+    proto && proto !== Error.prototype;
+    proto = Object.getPrototypeOf(proto) as object | null
+  ) {
+    const ctor = (proto as { constructor?: { name?: unknown } }).constructor;
+    if (typeof ctor?.name === 'string') names.push(ctor.name);
+  }
+  return names;
+}
+
+function hasRetryableLabel(err: unknown): boolean {
+  const labels = (err as { errorLabels?: unknown } | null)?.errorLabels;
+  const list = labels instanceof Set ? [...labels] : Array.isArray(labels) ? labels : [];
+  return list.some((label) => RETRYABLE_LABELS.includes(String(label)));
+}
 
 /**
  * Socket-level failures. The driver can let one escape unwrapped: writing to a
@@ -33,9 +69,10 @@ const NETWORK_ERROR_CODES = new Set([
 
 /** Maps "the database is unreachable" errors to a retryable 503; passes others through. */
 export function asAvailabilityError(err: unknown): unknown {
-  if (err instanceof Error && UNAVAILABLE_NAMES.has(err.name)) {
+  if (err instanceof Error && lineage(err).some((name) => UNAVAILABLE_NAMES.has(name))) {
     return new AppError('DATABASE_UNAVAILABLE');
   }
+  if (hasRetryableLabel(err)) return new AppError('DATABASE_UNAVAILABLE');
   const code = (err as { code?: unknown } | null)?.code;
   if (typeof code === 'string' && NETWORK_ERROR_CODES.has(code)) {
     return new AppError('DATABASE_UNAVAILABLE');

@@ -8,6 +8,7 @@ import {
   emitAck,
   nextEvent,
   record,
+  settle,
   waitFor,
   type ClientSocket,
 } from '../helpers/realtime';
@@ -261,4 +262,63 @@ describe('database outage: the database server goes away mid-traffic and comes b
     expect(ownSend).toMatchObject({ kind: 'stored', message: { seq: 2 } });
     expect(socket.connected).toBe(true);
   }, 30000);
+
+  describe('the database stops answering without closing anything (stalled)', () => {
+    /** The bound of a stalled send: monitor heartbeat + connect timeout + read-back, with margin. */
+    const STALL_BOUND_MS = 16000;
+
+    it('answers a send whose reply was lost as stored once the message is read back', async () => {
+      const socket = await joinedSocket(sender);
+      const receiver = await joinedSocket(recipient);
+      expect((await sendOverSocket(socket, send('warm'))).kind).toBe('stored');
+      const received = record(receiver, 'new_message');
+
+      // Only the connections open now hang: the insert reaches the database, its reply
+      // never comes back, and the connections the driver opens afterwards work.
+      proxy.stall();
+      const outcome = await sendOverSocket(socket, send('lost-reply'), STALL_BOUND_MS + 4000);
+      await waitFor(() => received.length === 1, 3000);
+      const stored = await Message.find({ conversation_id: conv }).sort({ seq: 1 }).lean();
+      const conversation = await Conversation.findById(conv).lean();
+
+      expect(outcome).toMatchObject({
+        kind: 'stored',
+        message: { seq: 2, text: 'message lost-reply' },
+      });
+      expect(outcome.ms).toBeLessThan(STALL_BOUND_MS);
+      expect(received).toEqual([expect.objectContaining({ seq: 2, text: 'message lost-reply' })]);
+      expect(stored.map((m) => m.text)).toEqual(['message warm', 'message lost-reply']);
+      expect(conversation).toMatchObject({
+        last_seq: 2,
+        last_message: { seq: 2, text: 'message lost-reply' },
+      });
+    }, 30000);
+
+    it('refuses retryably when it cannot tell, announces the message once it can, and the retry replays it', async () => {
+      const socket = await joinedSocket(sender);
+      const receiver = await joinedSocket(recipient);
+      expect((await sendOverSocket(socket, send('warm'))).kind).toBe('stored');
+      const received = record(receiver, 'new_message');
+
+      proxy.stall({ alsoNew: true });
+      const refused = await sendOverSocket(socket, send('unknown'), STALL_BOUND_MS + 4000);
+      const storedDuringStall = await Message.countDocuments({ conversation_id: conv });
+      proxy.restore();
+      // The background read-back (0.5, 2, 8 s after the failure) finds it and announces it.
+      await waitFor(() => received.length === 1, 15000);
+      const retried = await sendOverSocket(socket, send('unknown'));
+      await settle(300);
+
+      expect(refused).toMatchObject({
+        kind: 'refused',
+        body: { success: false, code: 'DATABASE_UNAVAILABLE', retryable: true },
+      });
+      expect(refused.ms).toBeLessThan(STALL_BOUND_MS);
+      expect(storedDuringStall).toBe(2);
+      expect(received).toEqual([expect.objectContaining({ seq: 2, text: 'message unknown' })]);
+      expect(retried).toMatchObject({ kind: 'stored', message: { seq: 2 } });
+      const conversation = await Conversation.findById(conv).lean();
+      expect(conversation).toMatchObject({ last_seq: 2, last_message: { seq: 2 } });
+    }, 45000);
+  });
 });

@@ -1,5 +1,7 @@
+import { createRequire } from 'node:module';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { mongo } from 'mongoose';
 import { failureBody } from '../../src/lib/errors';
 import { toAppError } from '../../src/lib/error-mapping';
 
@@ -58,5 +60,23 @@ describe('socket errors the database driver lets escape', () => {
       code: 'ECONNABORTED',
     });
     expect(toAppError(aborted)).toMatchObject({ code: 'VALIDATION_FAILED', status: 400 });
+  });
+
+  it('maps the driver errors of a stalled server (a pool cleared under the operation) to a retryable 503', () => {
+    // Mongoose's own copy of the driver: the one the service's errors come from.
+    const driverErrors = createRequire(require.resolve('mongoose'))('mongodb/lib/cmap/errors') as {
+      PoolClearedOnNetworkError: new (pool: object) => Error;
+    };
+    const pool = { address: '127.0.0.1:27017', serverError: new Error('monitor timed out') };
+    const cleared = new driverErrors.PoolClearedOnNetworkError(pool);
+    expect(cleared.name).toBe('PoolClearedOnNetworkError');
+
+    const stepDown = new mongo.MongoServerError({ message: 'not primary', code: 10107 });
+    stepDown.addErrorLabel('RetryableWriteError');
+    const duplicate = new mongo.MongoServerError({ message: 'E11000 duplicate key', code: 11000 });
+
+    expect(toAppError(cleared)).toMatchObject({ code: 'DATABASE_UNAVAILABLE', status: 503 });
+    expect(toAppError(stepDown)).toMatchObject({ code: 'DATABASE_UNAVAILABLE', status: 503 });
+    expect(toAppError(duplicate)).toMatchObject({ code: 'INTERNAL', status: 500 });
   });
 });

@@ -16,7 +16,14 @@ export interface TcpProxy {
   port: number;
   /** The database is gone: drop every connection, refuse new ones. */
   cut(): void;
-  /** The database is back: accept and forward again. */
+  /**
+   * The database stops answering without closing anything (hung, or partitioned
+   * without a reset): what the service writes still reaches it, but its replies
+   * are held. `alsoNew`: connections opened from now on are held too; otherwise
+   * only those open now (one hung connection, the server itself fine).
+   */
+  stall(options?: { alsoNew?: boolean }): void;
+  /** The database is back: accept and forward again (held replies are delivered). */
   restore(): void;
   readonly isCut: boolean;
   /** Connections accepted since start, forwarded or refused (to check a client retried). */
@@ -39,6 +46,15 @@ export async function startTcpProxy(target: TcpTarget): Promise<TcpProxy> {
     socket.once('close', () => open.delete(socket));
   };
 
+  let stallNew = false;
+  /** Per open connection, its held replies while stalled (null: forwarding). */
+  const held = new Map<net.Socket, Buffer[] | null>();
+  const release = (client: net.Socket) => {
+    const chunks = held.get(client);
+    held.set(client, null);
+    chunks?.forEach((chunk) => client.write(chunk));
+  };
+
   const server = net.createServer((client) => {
     accepted += 1;
     if (isCut) {
@@ -48,6 +64,8 @@ export async function startTcpProxy(target: TcpTarget): Promise<TcpProxy> {
     const upstream = net.connect(target.port, target.host);
     track(client);
     track(upstream);
+    held.set(client, stallNew ? [] : null);
+    client.once('close', () => held.delete(client));
     // Either side failing or closing takes the other down, like one TCP connection would.
     const teardown = () => {
       client.destroy();
@@ -56,7 +74,11 @@ export async function startTcpProxy(target: TcpTarget): Promise<TcpProxy> {
     client.on('error', teardown).on('close', teardown);
     upstream.on('error', teardown).on('close', teardown);
     client.pipe(upstream);
-    upstream.pipe(client);
+    upstream.on('data', (chunk: Buffer) => {
+      const chunks = held.get(client);
+      if (chunks) chunks.push(chunk);
+      else client.write(chunk);
+    });
   });
 
   await new Promise<void>((resolve, reject) => {
@@ -74,8 +96,14 @@ export async function startTcpProxy(target: TcpTarget): Promise<TcpProxy> {
       isCut = true;
       dropAll();
     },
+    stall(options = {}) {
+      stallNew = options.alsoNew ?? false;
+      for (const client of held.keys()) held.set(client, held.get(client) ?? []);
+    },
     restore() {
       isCut = false;
+      stallNew = false;
+      [...held.keys()].forEach(release);
     },
     get isCut() {
       return isCut;
