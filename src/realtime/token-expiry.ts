@@ -106,7 +106,7 @@ export class TokenExpiry {
     this.schedule(socket);
     return {
       success: true,
-      data: { expires_at: expiresAt ? new Date(expiresAt * 1000).toISOString() : null },
+      data: { expires_at: expiryTime(expiresAt) },
     };
   }
 
@@ -120,6 +120,12 @@ export class TokenExpiry {
       throw new AppError('UNAUTHENTICATED');
     }
   }
+}
+
+/** A token's `exp` as an ISO time; null without one, or past what a Date can hold (year 275760). */
+function expiryTime(expiresAt: number | undefined): string | null {
+  const at = new Date((expiresAt ?? NaN) * 1000);
+  return Number.isNaN(at.getTime()) ? null : at.toISOString();
 }
 
 function disconnectNow(socket: ChatSocket): void {

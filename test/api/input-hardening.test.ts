@@ -3,7 +3,14 @@ import { Types } from 'mongoose';
 import request from 'supertest';
 import { Conversation, Message } from '../../models';
 import { createConversation, createUsers, insertMessages } from '../factories';
-import { bodyOf, CHAT, client, expectFailure, type FailureEnvelope } from '../helpers/api';
+import {
+  bodyOf,
+  CHAT,
+  client,
+  eventsOf,
+  expectFailure,
+  type FailureEnvelope,
+} from '../helpers/api';
 import { buildTestApp } from '../helpers/app';
 
 async function setup() {
@@ -235,5 +242,26 @@ describe('input hardening', () => {
     for (const status of statuses) expect(status).toBeLessThan(500);
     expect(await Message.countDocuments()).toBe(0);
     expect(await Conversation.countDocuments()).toBe(1);
+  });
+
+  it('stores a lone surrogate as U+FFFD and answers what it stored (the 201, history and the event agree)', async () => {
+    const { conversationId, api, events } = await setup();
+
+    const res = await api.post(`/conversations/${conversationId}/messages`, {
+      text: 'bad \ud800 x \udc00',
+    });
+    const history = await api.get(`/conversations/${conversationId}/messages`);
+
+    expect(res.status).toBe(201);
+    expect(bodyOf<{ data: { text: string } }>(res).data.text).toBe('bad \ufffd x \ufffd');
+    expect(bodyOf<{ data: { text: string }[] }>(history).data.map((m) => m.text)).toEqual([
+      'bad \ufffd x \ufffd',
+    ]);
+    expect((await Message.findOne({ conversation_id: conversationId }).lean())?.text).toBe(
+      'bad \ufffd x \ufffd',
+    );
+    expect(eventsOf(events, 'messageCreated').map((e) => e.message.text)).toEqual([
+      'bad \ufffd x \ufffd',
+    ]);
   });
 });

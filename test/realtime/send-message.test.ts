@@ -152,6 +152,33 @@ describe('send_message (Horse Trust)', () => {
     expect(seen).toEqual([[], [], []]);
   });
 
+  it('refuses sends beyond 256 waiting on one socket with RATE_LIMITED, storing only those it accepted', async () => {
+    const { conv, sa } = await trio(suite);
+    // Emitted at once: they queue behind each other (one send at a time per socket).
+    const acks = await Promise.all(
+      Array.from({ length: 400 }, (_, i) =>
+        emitAck(sa, 'send_message', { conversation_id: conv, text: `burst ${i}` }),
+      ),
+    );
+    const accepted = acks.filter((ack) => ack.success).length;
+    const refused = acks.filter((ack) => !ack.success);
+
+    expect(refused.length).toBeGreaterThan(0);
+    expect(accepted).toBeGreaterThanOrEqual(256);
+    for (const ack of refused) {
+      expect(ack).toMatchObject({
+        success: false,
+        code: 'RATE_LIMITED',
+        message: 'Too many sends waiting on this socket',
+      });
+    }
+    expect(await Message.countDocuments({ conversation_id: conv })).toBe(accepted);
+    // Once the queue has drained, the socket sends again.
+    expect(
+      await emitAck(sa, 'send_message', { conversation_id: conv, text: 'after' }),
+    ).toMatchObject({ success: true, data: { seq: accepted + 1 } });
+  });
+
   it('replays a repeated client_message_id instead of storing it twice', async () => {
     const { conv, sa, sb } = await trio(suite);
     await joinHorseTrust(sb, conv);

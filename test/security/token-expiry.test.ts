@@ -5,7 +5,7 @@ import { conversationRoom } from '../../src/realtime/rooms';
 import { createConversation, createUsers } from '../factories';
 import { emitAck, nextEvent, record, settle, waitFor } from '../helpers/realtime';
 import { QUIET_MS, joinHorseTrust } from '../helpers/realtime-suite';
-import { badTokens, tokenFor } from '../helpers/tokens';
+import { TEST_JWT_SECRET, badTokens, tokenFor } from '../helpers/tokens';
 import { useSecureServer } from './support';
 
 const GRACE_MS = 1500;
@@ -98,6 +98,17 @@ describe('token expiry on a live socket', () => {
 
     // The grace timer was cancelled: the socket outlives it.
     await settle(GRACE_MS + 300);
+    expect(sa.connected).toBe(true);
+  });
+
+  it('answers expires_at null (never an internal error) for a token whose exp is past what a date can hold', async () => {
+    const [a] = await createUsers(1);
+    const sa = await suite.connect(a.token);
+    const farFuture = jwt.sign({ sub: a.id, exp: 1e13 }, TEST_JWT_SECRET);
+
+    const ack = await emitAck(sa, 'authenticate', { token: farFuture });
+
+    expect(ack).toEqual({ success: true, data: { expires_at: null } });
     expect(sa.connected).toBe(true);
   });
 
