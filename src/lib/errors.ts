@@ -15,6 +15,7 @@ export const ERROR_CATALOG = {
   MESSAGE_NOT_FOUND: { status: 404, message: 'Message not found' },
   USER_NOT_FOUND: { status: 404, message: 'User not found' },
   ROUTE_NOT_FOUND: { status: 404, message: 'Not found' },
+  METHOD_NOT_ALLOWED: { status: 405, message: 'Method not allowed' },
   CONFLICT: { status: 409, message: 'Conflict' },
   PAYLOAD_TOO_LARGE: { status: 413, message: 'Payload too large' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'Content-Type must be application/json' },

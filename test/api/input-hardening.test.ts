@@ -264,4 +264,48 @@ describe('input hardening', () => {
       'bad \ufffd x \ufffd',
     ]);
   });
+
+  it('refuses HEAD on the API with 405 (Allow: GET), so it marks nothing read', async () => {
+    const { app, alice, bob, conversationId, events } = await setup();
+    await client(app, bob.token).post(`/conversations/${conversationId}/messages`, {
+      text: 'unread',
+    });
+
+    const res = await request(app)
+      .head(`${CHAT}/conversations/${conversationId}/messages`)
+      .set('Authorization', `Bearer ${alice.token}`);
+    const stored = await Message.findOne({ conversation_id: conversationId }).lean();
+
+    expect(res.status).toBe(405);
+    expect(res.headers.allow).toBe('GET');
+    expect(stored).toMatchObject({ is_read: false, status: 'sent' });
+    expect(eventsOf(events, 'messagesRead')).toEqual([]);
+  });
+
+  it.each([
+    ['text/plain', 'text/plain'],
+    ['no Content-Type', undefined],
+  ])('answers 415 for a JSON body sent as %s, storing nothing', async (_case, type) => {
+    const { app, alice, conversationId } = await setup();
+
+    const req = request(app)
+      .post(`${CHAT}/conversations/${conversationId}/messages`)
+      .set('Authorization', `Bearer ${alice.token}`);
+    if (type) req.set('Content-Type', type);
+    const res = await req.send(Buffer.from('{"text":"hello"}'));
+
+    expectFailure(res, 415, 'UNSUPPORTED_MEDIA_TYPE');
+    expect(await Message.countDocuments()).toBe(0);
+  });
+
+  it('still takes a POST without a body (mark read) whatever its Content-Type', async () => {
+    const { app, alice, conversationId } = await setup();
+
+    const res = await request(app)
+      .post(`${CHAT}/conversations/${conversationId}/read`)
+      .set('Authorization', `Bearer ${alice.token}`)
+      .set('Content-Type', 'text/plain');
+
+    expect(res.status).toBe(200);
+  });
 });
