@@ -109,6 +109,15 @@ export async function isLiveMessage(id: Types.ObjectId): Promise<boolean> {
   return Boolean(found) && !found?.deleted_at;
 }
 
+/** When a message was deleted; null while it is live (or absent). */
+export async function deletionTime(id: Types.ObjectId): Promise<Date | null> {
+  const found = await Message.collection.findOne<{ deleted_at: Date | null }>(
+    { _id: id },
+    { projection: { deleted_at: 1 } },
+  );
+  return found?.deleted_at ?? null;
+}
+
 /**
  * Records a stored message on its conversation in one order-independent update
  * by _id: last_seq, last_message and the activity times only ever move forward

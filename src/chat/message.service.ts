@@ -1,15 +1,17 @@
+import type { Types } from 'mongoose';
 import { Conversation, Message } from '../../models';
-import { AppError } from '../lib/errors';
+import { AppError, isAppError } from '../lib/errors';
 import type { RateLimits } from '../lib/rate-limits';
 import { assertNotBlocked } from './blocks';
 import type { ChangeClock } from './change-clock';
 import type { ChatEventSink } from './chat-events';
 import { requireParticipation } from './conversation.service';
-import { isDuplicateKeyOn, writeMayHaveApplied } from './db-errors';
+import { isDuplicateKeyOn } from './db-errors';
 import type { ParticipationCache, SendContext } from './participation-cache';
 import { latestSeq, liveMessageCount, loadWindow, type HistoryWindow } from './history-window';
 import { sameId } from './ids';
 import {
+  deletionTime,
   insertMessage,
   isLiveMessage,
   newMessageDocument,
@@ -20,17 +22,14 @@ import {
 } from './message-writes';
 import { missingProfile, toMessageView, type MessageRecord } from './presenters';
 import type { ReadService } from './read.service';
-import { retryLater, writeOrRetryLater } from './retry-later';
-import { withDeadline } from '../lib/deadline';
+import { appliedAfterAll } from './read-back';
+import { writeOrRetryLater } from './retry-later';
 import { checkedClientMessageId, checkedText } from './rules';
 import type { Actor, MessageView, UserProfileView } from './types';
 import { profilesFor } from './user.service';
 
 /** Bounded so a pathological pile-up of concurrent senders fails loudly instead of spinning. */
 const MAX_SEQ_ATTEMPTS = 64;
-
-/** How long a send that failed ambiguously waits to read back whether it was stored. */
-const READ_BACK_DEADLINE_MS = 2000;
 
 export interface SendResult {
   /** The stored message as a record (views are built by the caller's dialect). */
@@ -130,11 +129,8 @@ export function createMessageService(
 
   /**
    * After an insert failed in a way that may have applied it (its reply lost):
-   * whether the message is stored after all, in which case the send carries on
-   * as a success. If that cannot be read now either, the send fails (retryable)
-   * and the message is looked for again in the background: found, it is
-   * announced and recorded then, so a stored message never goes unannounced
-   * (the client's retry only gets the original back, and announces nothing).
+   * whether the message is stored after all (read-back.ts). Found later instead,
+   * it is announced and recorded then, as this send would have.
    */
   async function storedAfterAll(
     actor: Actor,
@@ -142,28 +138,41 @@ export function createMessageService(
     attempted: StoredMessage,
     failure: unknown,
   ): Promise<boolean> {
-    if (!writeMayHaveApplied(failure)) return false;
-    const context = `checking whether message ${attempted._id.toString()} was stored`;
-    try {
-      return await withDeadline(isLiveMessage(attempted._id), READ_BACK_DEADLINE_MS);
-    } catch (err) {
-      events.reportError(err, context);
-      void retryLater(
-        async () => {
-          if (!(await isLiveMessage(attempted._id))) return;
-          participation.noteSeq(conversation._id.toString(), attempted.seq);
-          announce(actor, conversation, attempted);
-          // As a send records it (it never was), falling back as a send does.
-          await recordLastMessage(conversation, attempted).catch((recordErr: unknown) => {
-            events.reportError(recordErr, `recording message ${attempted._id.toString()}`);
-            recordLastMessageLater(conversation, attempted, events.reportError);
-          });
-        },
-        events.reportError,
-        context,
-      );
-      return false;
-    }
+    const stored = await appliedAfterAll({
+      failure,
+      applied: async () => ((await isLiveMessage(attempted._id)) ? attempted : null),
+      onLandedLater: async () => {
+        participation.noteSeq(conversation._id.toString(), attempted.seq);
+        announce(actor, conversation, attempted);
+        await recordLastMessage(conversation, attempted).catch((err: unknown) => {
+          events.reportError(err, `recording message ${attempted._id.toString()}`);
+          recordLastMessageLater(conversation, attempted, events.reportError);
+        });
+      },
+      report: events.reportError,
+      context: `checking whether message ${attempted._id.toString()} was stored`,
+    });
+    return stored !== null;
+  }
+
+  /** After a delete committed: last_message repaired (or retried), and the deletion announced. */
+  async function completeDeletion(
+    conversation: { _id: Types.ObjectId; participants: Types.ObjectId[] },
+    message: MessageRecord,
+    deletedAt: Date,
+  ): Promise<void> {
+    await writeOrRetryLater(
+      () => repairLastMessage(conversation._id, message._id),
+      events.reportError,
+      `replacing deleted message ${message._id.toString()} as last_message`,
+    );
+    events.messageDeleted({
+      conversationId: conversation._id.toString(),
+      participantIds: conversation.participants.map(String),
+      messageId: message._id.toString(),
+      seq: message.seq,
+      deletedAt,
+    });
   }
 
   return {
@@ -284,27 +293,33 @@ export function createMessageService(
       // No cache invalidation: a send's counter update is unconditional (it adds to
       // counters this update has just marked untrusted), so a cached deleted_count
       // that is one behind changes nothing.
-      const { result, deletedAt } = await clock.stamp(async (at) => ({
-        result: await Message.updateOne(
-          { _id: message._id, deleted_at: null },
-          { $set: { deleted_at: at, changed_at: at } },
-        ),
-        deletedAt: at,
-      }));
-      if (result.modifiedCount === 0) throw new AppError('MESSAGE_NOT_FOUND');
+      let deletedAt: Date;
+      try {
+        const outcome = await clock.stamp(async (at) => ({
+          result: await Message.updateOne(
+            { _id: message._id, deleted_at: null },
+            { $set: { deleted_at: at, changed_at: at } },
+          ),
+          at,
+        }));
+        if (outcome.result.modifiedCount === 0) throw new AppError('MESSAGE_NOT_FOUND');
+        deletedAt = outcome.at;
+      } catch (err) {
+        if (isAppError(err)) throw err;
+        // The reply was lost: a retry would find the message gone (404) and nobody
+        // would hear of the deletion, so it is read back (read-back.ts).
+        const found = await appliedAfterAll({
+          failure: err,
+          applied: () => deletionTime(message._id),
+          onLandedLater: (at) => completeDeletion(conversation, message, at),
+          report: events.reportError,
+          context: `checking whether message ${message._id.toString()} was deleted`,
+        });
+        if (!found) throw err;
+        deletedAt = found;
+      }
       // The delete is committed: from here it succeeds (and is announced) whatever fails.
-      await writeOrRetryLater(
-        () => repairLastMessage(conversation._id, message._id),
-        events.reportError,
-        `replacing deleted message ${message._id.toString()} as last_message`,
-      );
-      events.messageDeleted({
-        conversationId: conversation._id.toString(),
-        participantIds: conversation.participants.map(String),
-        messageId: message._id.toString(),
-        seq: message.seq,
-        deletedAt,
-      });
+      await completeDeletion(conversation, message, deletedAt);
       return {
         _id: message._id.toString(),
         conversation_id: conversationId,

@@ -1,11 +1,14 @@
 import { Types } from 'mongoose';
 import { Conversation, Message } from '../../models';
 import type { ChangeClock } from './change-clock';
-import type { ChatEvents } from './chat-events';
+import type { ChatEventSink } from './chat-events';
+import { appliedAfterAll } from './read-back';
+import { retryLater } from './retry-later';
 import { requireParticipation } from './conversation.service';
 import type { Actor } from './types';
 import { unreadCounts, type ReadStateRecord } from './unread';
 import { resetReaderCounter } from './unread-counters';
+import { sameId } from './ids';
 
 export interface ReadReceipt {
   conversation_id: string;
@@ -22,7 +25,15 @@ interface ReadTarget {
   deleted_count?: number | null;
 }
 
-export function createReadService(events: ChatEvents, clock: ChangeClock) {
+/** The reader's horizon as stored (0 when not a member). */
+async function readSeqOf(conversationId: Types.ObjectId, reader: Types.ObjectId): Promise<number> {
+  const found = await Conversation.collection.findOne<{
+    members?: { user_id: Types.ObjectId; read_seq: number }[];
+  }>({ _id: conversationId }, { projection: { members: 1 } });
+  return found?.members?.find((m) => sameId(m.user_id, reader))?.read_seq ?? 0;
+}
+
+export function createReadService(events: ChatEventSink, clock: ChangeClock) {
   /**
    * Moves the caller's read horizon up to `upToSeq` and marks other people's
    * messages at or below it read. Idempotent and monotonic: a horizon never moves
@@ -37,7 +48,60 @@ export function createReadService(events: ChatEvents, clock: ChangeClock) {
   ): Promise<ReadReceipt | null> {
     if (upToSeq <= 0) return null;
     const me = new Types.ObjectId(actor.id);
+    const announce = (readAt: Date) =>
+      events.messagesRead({
+        conversationId: conversation._id.toString(),
+        participantIds: conversation.participants.map(String),
+        readerId: actor.id,
+        upToSeq,
+        upToMessageId,
+        readAt,
+      });
     const outcome = await clock.stamp(async (readAt) => {
+      // The commit point: the horizon. What follows is done for it (or retried).
+      if (!(await advancedHorizon(conversation, me, upToSeq, readAt, announce))) return null;
+      try {
+        return { readAt, markedCount: await applyRead(conversation, me, upToSeq, readAt) };
+      } catch (err) {
+        // The read is committed: it answers and is announced; the marking is retried
+        // (without it a repeat read finds the horizon already there and does nothing).
+        events.reportError(err, `marking messages read in ${conversation._id.toString()}`);
+        void retryLater(
+          () => clock.stamp((at) => applyRead(conversation, me, upToSeq, at)),
+          events.reportError,
+          `marking messages read in ${conversation._id.toString()}`,
+        );
+        return { readAt, markedCount: null };
+      }
+    });
+    if (!outcome) return null;
+    const receipt: ReadReceipt = {
+      conversation_id: conversation._id.toString(),
+      reader_id: actor.id,
+      read_up_to_seq: upToSeq,
+      read_up_to_message_id: upToMessageId,
+      read_at: outcome.readAt.toISOString(),
+      marked_count: outcome.markedCount ?? 0,
+    };
+    // In a group another member may have flipped is_read already, yet this reader is news.
+    const isGroup = conversation.participants.length > 2;
+    if (outcome.markedCount !== 0 || isGroup) announce(outcome.readAt);
+    return receipt;
+  }
+
+  /**
+   * Moves the reader's horizon up to `upToSeq`; false when it was there already.
+   * If the reply is lost, the horizon is read back (read-back.ts): a retry would
+   * find it moved and do nothing, leaving the messages unmarked and unannounced.
+   */
+  async function advancedHorizon(
+    conversation: ReadTarget,
+    me: Types.ObjectId,
+    upToSeq: number,
+    readAt: Date,
+    announce: (readAt: Date) => void,
+  ): Promise<boolean> {
+    try {
       const advanced = await Conversation.updateOne(
         {
           _id: conversation._id,
@@ -55,50 +119,50 @@ export function createReadService(events: ChatEvents, clock: ChangeClock) {
         // wire-compatible servers that re-check filters per path skip last_read_at.
         { arrayFilters: [{ 'me.user_id': me }] },
       );
-      if (advanced.modifiedCount === 0) return null;
-      const marked = await Message.updateMany(
-        {
-          conversation_id: conversation._id,
-          seq: { $lte: upToSeq },
-          sender_id: { $ne: me },
-          is_read: false,
-          deleted_at: null,
+      return advanced.modifiedCount > 0;
+    } catch (err) {
+      const moved = await appliedAfterAll({
+        failure: err,
+        applied: async () => ((await readSeqOf(conversation._id, me)) >= upToSeq ? true : null),
+        onLandedLater: async () => {
+          await clock.stamp((at) => applyRead(conversation, me, upToSeq, at));
+          announce(readAt);
         },
-        { $set: { is_read: true, read_at: readAt, status: 'read', changed_at: readAt } },
-      );
-      await Conversation.updateOne(
-        {
-          _id: conversation._id,
-          'last_message.seq': { $lte: upToSeq },
-          'last_message.sender_id': { $ne: me },
-        },
-        { $set: { 'last_message.is_read': true } },
-      );
-      await resetReaderCounter(conversation, me, upToSeq);
-      return { readAt, markedCount: marked.modifiedCount };
-    });
-    if (!outcome) return null;
-    const receipt: ReadReceipt = {
-      conversation_id: conversation._id.toString(),
-      reader_id: actor.id,
-      read_up_to_seq: upToSeq,
-      read_up_to_message_id: upToMessageId,
-      read_at: outcome.readAt.toISOString(),
-      marked_count: outcome.markedCount,
-    };
-    // In a group another member may have flipped is_read already, yet this reader is news.
-    const isGroup = conversation.participants.length > 2;
-    if (outcome.markedCount > 0 || isGroup) {
-      events.messagesRead({
-        conversationId: receipt.conversation_id,
-        participantIds: conversation.participants.map(String),
-        readerId: actor.id,
-        upToSeq,
-        upToMessageId,
-        readAt: outcome.readAt,
+        report: events.reportError,
+        context: `checking whether a read of ${conversation._id.toString()} was recorded`,
       });
+      if (!moved) throw err;
+      return true;
     }
-    return receipt;
+  }
+
+  /** Marks other people's messages up to the horizon read (idempotent); how many changed. */
+  async function applyRead(
+    conversation: ReadTarget,
+    me: Types.ObjectId,
+    upToSeq: number,
+    readAt: Date,
+  ): Promise<number> {
+    const marked = await Message.updateMany(
+      {
+        conversation_id: conversation._id,
+        seq: { $lte: upToSeq },
+        sender_id: { $ne: me },
+        is_read: false,
+        deleted_at: null,
+      },
+      { $set: { is_read: true, read_at: readAt, status: 'read', changed_at: readAt } },
+    );
+    await Conversation.updateOne(
+      {
+        _id: conversation._id,
+        'last_message.seq': { $lte: upToSeq },
+        'last_message.sender_id': { $ne: me },
+      },
+      { $set: { 'last_message.is_read': true } },
+    );
+    await resetReaderCounter(conversation, me, upToSeq);
+    return marked.modifiedCount;
   }
 
   return {

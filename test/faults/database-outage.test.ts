@@ -20,6 +20,7 @@ import {
 } from '../helpers/send-outcomes';
 import { logMessage, startServiceProcess, type ServiceProcess } from '../helpers/service-process';
 import {
+  commandMarker,
   proxiedDatabaseUri,
   startTcpProxy,
   testDatabaseTarget,
@@ -291,6 +292,66 @@ describe('database outage: the database server goes away mid-traffic and comes b
       expect(conversation).toMatchObject({
         last_seq: 2,
         last_message: { seq: 2, text: 'message lost-reply' },
+      });
+    }, 30000);
+
+    it('answers a delete whose reply was lost as done, and announces it once', async () => {
+      const socket = await joinedSocket(sender);
+      const receiver = await joinedSocket(recipient);
+      const first = await sendOverSocket(socket, send('stays'));
+      const second = await sendOverSocket(socket, send('goes'));
+      if (second.kind !== 'stored' || first.kind !== 'stored') throw new Error('sends failed');
+      const deletions = record(receiver, 'message_deleted');
+
+      proxy.holdReplyTo(commandMarker('update', 'messages'));
+      const started = Date.now();
+      const res = await request(service.url)
+        .delete(`/api/chat/conversations/${conv}/messages/${second.message._id}`)
+        .set('Authorization', `Bearer ${sender.token}`);
+      const ms = Date.now() - started;
+      proxy.restore();
+      await waitFor(() => deletions.length === 1, 3000);
+      await settle(300);
+      const conversation = await Conversation.findById(conv).lean();
+
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({ success: true, data: { _id: second.message._id } });
+      expect(ms).toBeLessThan(STALL_BOUND_MS);
+      expect(deletions).toEqual([
+        expect.objectContaining({ _id: second.message._id, conversation_id: conv, seq: 2 }),
+      ]);
+      expect(await Message.findById(second.message._id).lean()).toMatchObject({
+        deleted_at: expect.any(Date),
+      });
+      expect(conversation?.last_message).toMatchObject({ seq: first.message.seq });
+    }, 30000);
+
+    it('answers a read whose horizon update lost its reply as done: messages marked, receipt announced once', async () => {
+      const senderSocket = await joinedSocket(sender);
+      const sent = await sendOverSocket(senderSocket, send('to-read'));
+      if (sent.kind !== 'stored') throw new Error('send failed');
+      const receipts = record(senderSocket, 'messages_read');
+
+      proxy.holdReplyTo(commandMarker('update', 'conversations'));
+      const started = Date.now();
+      const res = await request(service.url)
+        .post(`/api/chat/conversations/${conv}/read`)
+        .set('Authorization', `Bearer ${recipient.token}`);
+      const ms = Date.now() - started;
+      proxy.restore();
+      await waitFor(() => receipts.length === 1, 3000);
+      await settle(300);
+
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({
+        success: true,
+        data: { read_up_to_seq: 1, marked_count: 1, reader_id: recipient.id },
+      });
+      expect(ms).toBeLessThan(STALL_BOUND_MS);
+      expect(receipts).toEqual([expect.objectContaining({ conversation_id: conv })]);
+      expect(await Message.findById(sent.message._id).lean()).toMatchObject({
+        is_read: true,
+        status: 'read',
       });
     }, 30000);
 

@@ -23,6 +23,11 @@ export interface TcpProxy {
    * only those open now (one hung connection, the server itself fine).
    */
   stall(options?: { alsoNew?: boolean }): void;
+  /**
+   * One lost reply: the next command whose bytes contain `marker` reaches the
+   * database, but its connection's replies are held from then on (until restore).
+   */
+  holdReplyTo(marker: Buffer): void;
   /** The database is back: accept and forward again (held replies are delivered). */
   restore(): void;
   readonly isCut: boolean;
@@ -47,6 +52,7 @@ export async function startTcpProxy(target: TcpTarget): Promise<TcpProxy> {
   };
 
   let stallNew = false;
+  let replyMarker: Buffer | null = null;
   /** Per open connection, its held replies while stalled (null: forwarding). */
   const held = new Map<net.Socket, Buffer[] | null>();
   const release = (client: net.Socket) => {
@@ -73,6 +79,12 @@ export async function startTcpProxy(target: TcpTarget): Promise<TcpProxy> {
     };
     client.on('error', teardown).on('close', teardown);
     upstream.on('error', teardown).on('close', teardown);
+    client.on('data', (chunk: Buffer) => {
+      if (replyMarker && chunk.includes(replyMarker)) {
+        replyMarker = null;
+        held.set(client, held.get(client) ?? []);
+      }
+    });
     client.pipe(upstream);
     upstream.on('data', (chunk: Buffer) => {
       const chunks = held.get(client);
@@ -100,9 +112,13 @@ export async function startTcpProxy(target: TcpTarget): Promise<TcpProxy> {
       stallNew = options.alsoNew ?? false;
       for (const client of held.keys()) held.set(client, held.get(client) ?? []);
     },
+    holdReplyTo(marker) {
+      replyMarker = marker;
+    },
     restore() {
       isCut = false;
       stallNew = false;
+      replyMarker = null;
       [...held.keys()].forEach(release);
     },
     get isCut() {
@@ -150,4 +166,16 @@ export function proxiedDatabaseUri(proxy: TcpProxy, dbName: string): string {
     .filter((option) => option && !/^(replicaSet|directConnection)=/i.test(option));
   const query = [...kept, 'directConnection=true'].join('&');
   return `mongodb://${credentials}127.0.0.1:${proxy.port}/${dbName}?${query}`;
+}
+
+/** The bytes that start a BSON command document `{<command>: "<collection>", …}`. */
+export function commandMarker(command: string, collection: string): Buffer {
+  const length = Buffer.alloc(4);
+  length.writeInt32LE(Buffer.byteLength(collection) + 1);
+  return Buffer.concat([
+    Buffer.from([0x02]),
+    Buffer.from(`${command}\0`),
+    length,
+    Buffer.from(`${collection}\0`),
+  ]);
 }
