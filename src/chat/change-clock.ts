@@ -13,6 +13,8 @@ import { isDuplicateKey } from './db-errors';
  */
 export class ChangeClock {
   private last = 0;
+  /** The highest horizon handed out: clients hold it as a cursor. */
+  private issued = 0;
   private readonly inflight = new Map<number, number>();
 
   constructor(
@@ -42,12 +44,17 @@ export class ChangeClock {
     // Not now: a change stamped later in this same millisecond would fall at or below it.
     let horizon = Date.now() - 1 - this.settleMs;
     for (const at of this.inflight.keys()) horizon = Math.min(horizon, at - 1);
+    // Never back below one already handed out (the wall clock stepped back). Safe:
+    // every stamp in flight was taken above the horizons issued before it (begin).
+    horizon = Math.max(horizon, this.issued);
+    this.issued = horizon;
     return new Date(horizon);
   }
 
   private begin(): number {
-    // Never go backwards, even if the wall clock does.
-    const at = Math.max(Date.now(), this.last);
+    // Never go backwards, even if the wall clock does, and never at or below a
+    // horizon already handed out: a client holding it as its cursor would skip it.
+    const at = Math.max(Date.now(), this.last, this.issued + 1);
     this.last = at;
     this.inflight.set(at, (this.inflight.get(at) ?? 0) + 1);
     return at;

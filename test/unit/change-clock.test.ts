@@ -47,4 +47,27 @@ describe('ChangeClock', () => {
     await sleep(120);
     expect(clock.horizon().getTime()).toBeGreaterThanOrEqual(failedAt);
   });
+
+  it('keeps stamps above every horizon handed out, and horizons from going back, when the wall clock steps back', async () => {
+    const clock = new ChangeClock();
+    const now = jest.spyOn(Date, 'now');
+    try {
+      now.mockReturnValue(10_000);
+      const cursor = clock.horizon().getTime();
+      now.mockReturnValue(8_000); // NTP stepped the clock back 2 s
+
+      const stamp = (await clock.stamp(async (at) => at)).getTime();
+      const next = clock.horizon().getTime();
+
+      expect(cursor).toBe(9_999);
+      // A change after the step is still after the client's cursor: /sync returns it.
+      expect(stamp).toBeGreaterThan(cursor);
+      expect(next).toBeGreaterThanOrEqual(cursor);
+      expect(next).toBeLessThan(stamp);
+      now.mockReturnValue(10_500); // the clock has caught up
+      expect(clock.horizon().getTime()).toBeGreaterThanOrEqual(stamp);
+    } finally {
+      now.mockRestore();
+    }
+  });
 });
