@@ -77,8 +77,9 @@ export function parseReceiptPayload(payload: unknown): ReceiptPayload {
       'Expected {conversation_id, message_id | message_ids | up_to_seq}',
     );
   const conversationId = conversationIdFrom(payload.conversation_id);
+  // null means absent, as everywhere else.
   const ids =
-    payload.message_ids ?? (payload.message_id === undefined ? undefined : [payload.message_id]);
+    payload.message_ids ?? (payload.message_id == null ? undefined : [payload.message_id]);
   if (ids !== undefined) {
     if (
       !Array.isArray(ids) ||

@@ -322,4 +322,21 @@ describe('Karmyq REST: POST /messages/:conversationId/mark-read', () => {
       expect.objectContaining({ readerId: bob.id, upToSeq: 3 }),
     ]);
   });
+
+  it('takes user_id null as absent: the caller reads', async () => {
+    const { app } = buildTestApp();
+    const [alice, bob] = await createUsers(2);
+    const conversationId = await createConversation([alice, bob]);
+    await insertMessages(conversationId, [alice], 2);
+
+    const res = await karmyq(app, bob.token).post(`/${conversationId}/mark-read`, {
+      user_id: null,
+    });
+
+    expect(res.status).toBe(200);
+    expect(dataOf<object>(res)).toMatchObject({ reader_id: bob.id, marked_count: 2 });
+    expect(await Message.countDocuments({ conversation_id: conversationId, is_read: true })).toBe(
+      2,
+    );
+  });
 });

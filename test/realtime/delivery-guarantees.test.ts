@@ -101,7 +101,12 @@ describe('delivery guarantees over sockets and REST', () => {
     }
     expect(await Message.countDocuments({ conversation_id: conv, status: 'delivered' })).toBe(0);
 
-    const ack = await emitAck(sb, 'message_received', { conversation_id: conv, up_to_seq: 2 });
+    // A null message_id means absent, as every optional field's null does.
+    const ack = await emitAck(sb, 'message_received', {
+      conversation_id: conv,
+      message_id: null,
+      up_to_seq: 2,
+    });
     expect(ack).toMatchObject({ success: true, data: { conversation_id: conv } });
     expect((ack.success ? (ack.data as { delivered: string[] }).delivered : []).length).toBe(2);
     await waitFor(() => delivered.length === 2);

@@ -70,8 +70,9 @@ export function optionalStringBody(name: string, maxLength: number): ValidationC
  * element by element (and pass an empty one), so the value must be a string first.
  */
 export function mongoIdBody(name: string): ValidationChain {
+  // null means absent, as for every other optional field (client_message_id, listing_id).
   return body(name)
-    .optional()
+    .optional({ values: 'null' })
     .custom(isScalarString)
     .withMessage('must be a valid id')
     .bail()
