@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { refuseHead, requireJsonBody } from './http/middleware/request-shape';
+import { refuseHead } from './http/middleware/request-shape';
 import express, { type Express } from 'express';
 import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
@@ -74,7 +74,7 @@ export function createApp(deps: AppDeps): Express {
   if (deps.metrics) app.use(metricsRoute(deps.metrics, deps.metricsAccess ?? 'open'));
   app.use(originGuard(deps.corsOrigins ?? ['*']));
   app.use(drainGuard(lifecycle));
-  app.use(['/api/chat', '/messages'], refuseHead, requireJsonBody);
+  app.use(['/api/chat', '/messages'], refuseHead);
   app.use(express.json({ limit: deps.bodyLimit ?? '32kb', strict: true }));
   const authenticated = authenticate(deps.verifier, deps.loadActor ?? loadActor);
   const databaseUp = databaseGuard(deps.databaseConnected ?? (() => true));

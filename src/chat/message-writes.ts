@@ -119,6 +119,14 @@ export async function deletionTime(id: Types.ObjectId): Promise<Date | null> {
 }
 
 /**
+ * Stamps a message as changed now: a write found landed only after the sync
+ * horizon passed its own stamp would otherwise never reach a client's /sync.
+ */
+export async function restampMessage(id: Types.ObjectId, at: Date): Promise<void> {
+  await Message.collection.updateOne({ _id: id }, { $set: { changed_at: at } });
+}
+
+/**
  * Records a stored message on its conversation in one order-independent update
  * by _id: last_seq, last_message and the activity times only ever move forward
  * ($max; last_message compares by its leading seq), and the message counts as

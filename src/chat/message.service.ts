@@ -18,6 +18,7 @@ import {
   recordLastMessage,
   recordLastMessageLater,
   repairLastMessage,
+  restampMessage,
   type StoredMessage,
 } from './message-writes';
 import { missingProfile, toMessageView, type MessageRecord } from './presenters';
@@ -142,6 +143,7 @@ export function createMessageService(
       failure,
       applied: async () => ((await isLiveMessage(attempted._id)) ? attempted : null),
       onLandedLater: async () => {
+        await clock.stamp((at) => restampMessage(attempted._id, at));
         participation.noteSeq(conversation._id.toString(), attempted.seq);
         announce(actor, conversation, attempted);
         await recordLastMessage(conversation, attempted).catch((err: unknown) => {
@@ -294,14 +296,18 @@ export function createMessageService(
       // counters this update has just marked untrusted), so a cached deleted_count
       // that is one behind changes nothing.
       let deletedAt: Date;
+      let attemptedAt: Date | undefined;
       try {
-        const outcome = await clock.stamp(async (at) => ({
-          result: await Message.updateOne(
-            { _id: message._id, deleted_at: null },
-            { $set: { deleted_at: at, changed_at: at } },
-          ),
-          at,
-        }));
+        const outcome = await clock.stamp(async (at) => {
+          attemptedAt = at;
+          return {
+            result: await Message.updateOne(
+              { _id: message._id, deleted_at: null },
+              { $set: { deleted_at: at, changed_at: at } },
+            ),
+            at,
+          };
+        });
         if (outcome.result.modifiedCount === 0) throw new AppError('MESSAGE_NOT_FOUND');
         deletedAt = outcome.at;
       } catch (err) {
@@ -310,8 +316,15 @@ export function createMessageService(
         // would hear of the deletion, so it is read back (read-back.ts).
         const found = await appliedAfterAll({
           failure: err,
-          applied: () => deletionTime(message._id),
-          onLandedLater: (at) => completeDeletion(conversation, message, at),
+          // This attempt's deletion, by its stamp (a retry's would announce itself).
+          applied: async () => {
+            const at = await deletionTime(message._id);
+            return at && at.getTime() === attemptedAt?.getTime() ? at : null;
+          },
+          onLandedLater: async (at) => {
+            await clock.stamp((now) => restampMessage(message._id, now));
+            await completeDeletion(conversation, message, at);
+          },
           report: events.reportError,
           context: `checking whether message ${message._id.toString()} was deleted`,
         });

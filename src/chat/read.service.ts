@@ -25,12 +25,15 @@ interface ReadTarget {
   deleted_count?: number | null;
 }
 
-/** The reader's horizon as stored (0 when not a member). */
-async function readSeqOf(conversationId: Types.ObjectId, reader: Types.ObjectId): Promise<number> {
+/** The reader's horizon as stored (null when not a member). */
+async function horizonOf(
+  conversationId: Types.ObjectId,
+  reader: Types.ObjectId,
+): Promise<{ read_seq: number; last_read_at: Date | null } | null> {
   const found = await Conversation.collection.findOne<{
-    members?: { user_id: Types.ObjectId; read_seq: number }[];
+    members?: { user_id: Types.ObjectId; read_seq: number; last_read_at: Date | null }[];
   }>({ _id: conversationId }, { projection: { members: 1 } });
-  return found?.members?.find((m) => sameId(m.user_id, reader))?.read_seq ?? 0;
+  return found?.members?.find((m) => sameId(m.user_id, reader)) ?? null;
 }
 
 export function createReadService(events: ChatEventSink, clock: ChangeClock) {
@@ -123,7 +126,13 @@ export function createReadService(events: ChatEventSink, clock: ChangeClock) {
     } catch (err) {
       const moved = await appliedAfterAll({
         failure: err,
-        applied: async () => ((await readSeqOf(conversation._id, me)) >= upToSeq ? true : null),
+        // This attempt's horizon, by its stamp (a retry's would announce itself).
+        applied: async () => {
+          const horizon = await horizonOf(conversation._id, me);
+          const ours =
+            horizon?.read_seq === upToSeq && horizon.last_read_at?.getTime() === readAt.getTime();
+          return ours ? true : null;
+        },
         onLandedLater: async () => {
           await clock.stamp((at) => applyRead(conversation, me, upToSeq, at));
           announce(readAt);

@@ -37,7 +37,7 @@ export function retryLater(
 }
 
 /** ±25 %, so that the retries of many failures at once do not all land together. */
-const jittered = (ms: number): number => ms * (0.75 + Math.random() * 0.5);
+export const jittered = (ms: number): number => ms * (0.75 + Math.random() * 0.5);
 
 /**
  * Runs an idempotent follow-up write now; if it fails, reports it and retries it

@@ -33,6 +33,9 @@ export async function joinAllowedRooms(
     const id = conversationOfRoom(room);
     return id ? members.has(id) : room === userRoom(userId);
   };
+  // Gone while the membership was read: Socket.IO would still add its id to the
+  // rooms, and nothing would ever take it out.
+  if (!socket.connected) return new Set();
   const joined = rooms.filter((room) => permitted(room, allowed));
   if (joined.length > 0) await Promise.all(replaces.map((room) => socket.leave(room)));
   await Promise.all(joined.map((room) => socket.join(room)));

@@ -97,6 +97,8 @@ export class TokenExpiry {
       // suspension (and its grace timer) is lifted only once that worked: if the read
       // fails, the client's retry finds it intact instead of a socket left refused.
       await joinAllowedRooms(socket, suspension.rooms, userId);
+      // The grace ran out meanwhile: the socket is gone, nothing to restore or watch.
+      if (!socket.connected) throw new AppError('TOKEN_EXPIRED');
       if (this.suspensions.get(socket) === suspension) {
         clearTimeout(suspension.graceTimer);
         this.suspensions.delete(socket);

@@ -298,14 +298,35 @@ describe('input hardening', () => {
     expect(await Message.countDocuments()).toBe(0);
   });
 
-  it('still takes a POST without a body (mark read) whatever its Content-Type', async () => {
-    const { app, alice, conversationId } = await setup();
+  it('still takes a mark-read whatever its Content-Type: its body is optional and ignored unless JSON', async () => {
+    const { app, alice, bob, conversationId } = await setup();
+    await client(app, bob.token).post(`/conversations/${conversationId}/messages`, { text: 'hi' });
 
-    const res = await request(app)
+    const noBody = await request(app)
       .post(`${CHAT}/conversations/${conversationId}/read`)
       .set('Authorization', `Bearer ${alice.token}`)
       .set('Content-Type', 'text/plain');
+    const textBody = await request(app)
+      .post(`/messages/${conversationId}/mark-read`)
+      .set('Authorization', `Bearer ${alice.token}`)
+      .set('Content-Type', 'text/plain')
+      .send(JSON.stringify({ user_id: alice.id }));
 
-    expect(res.status).toBe(200);
+    expect(noBody.status).toBe(200);
+    expect(textBody.status).toBe(200);
+    expect(await Message.countDocuments({ conversation_id: conversationId, is_read: true })).toBe(
+      1,
+    );
+  });
+
+  it('answers 400 for a null where an id is required (participants, recipient)', async () => {
+    const { api, conversationId } = await setup();
+
+    expectFailure(
+      await api.post(`/conversations/${conversationId}/participants`, { user_id: null }),
+      400,
+    );
+    expectFailure(await api.post('/conversations', { recipient_id: null }), 400);
+    expect((await Conversation.findById(conversationId).lean())?.participants).toHaveLength(2);
   });
 });

@@ -267,6 +267,8 @@ describe('database outage: the database server goes away mid-traffic and comes b
   describe('the database stops answering without closing anything (stalled)', () => {
     /** The bound of a stalled send: monitor heartbeat + connect timeout + read-back, with margin. */
     const STALL_BOUND_MS = 16000;
+    /** A held reply is noticed by the socket timeout (10 s) or the monitor (5-10 s): never sooner. */
+    const HELD_REPLY_MIN_MS = 4500;
 
     it('answers a send whose reply was lost as stored once the message is read back', async () => {
       const socket = await joinedSocket(sender);
@@ -287,6 +289,7 @@ describe('database outage: the database server goes away mid-traffic and comes b
         message: { seq: 2, text: 'message lost-reply' },
       });
       expect(outcome.ms).toBeLessThan(STALL_BOUND_MS);
+      expect(outcome.ms).toBeGreaterThan(HELD_REPLY_MIN_MS);
       expect(received).toEqual([expect.objectContaining({ seq: 2, text: 'message lost-reply' })]);
       expect(stored.map((m) => m.text)).toEqual(['message warm', 'message lost-reply']);
       expect(conversation).toMatchObject({
@@ -317,6 +320,7 @@ describe('database outage: the database server goes away mid-traffic and comes b
       expect(res.status).toBe(200);
       expect(res.body).toMatchObject({ success: true, data: { _id: second.message._id } });
       expect(ms).toBeLessThan(STALL_BOUND_MS);
+      expect(ms).toBeGreaterThan(HELD_REPLY_MIN_MS);
       expect(deletions).toEqual([
         expect.objectContaining({ _id: second.message._id, conversation_id: conv, seq: 2 }),
       ]);
@@ -348,6 +352,7 @@ describe('database outage: the database server goes away mid-traffic and comes b
         data: { read_up_to_seq: 1, marked_count: 1, reader_id: recipient.id },
       });
       expect(ms).toBeLessThan(STALL_BOUND_MS);
+      expect(ms).toBeGreaterThan(HELD_REPLY_MIN_MS);
       expect(receipts).toEqual([expect.objectContaining({ conversation_id: conv })]);
       expect(await Message.findById(sent.message._id).lean()).toMatchObject({
         is_read: true,

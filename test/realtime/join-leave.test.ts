@@ -93,6 +93,18 @@ describe('rooms: personal room, join_conversation, leave_conversation', () => {
     expect(outsiderSaw).toEqual([]);
   });
 
+  it('leaves no trace in the rooms of a socket that disconnects while its join reads membership', async () => {
+    const { conv, sa } = await trio(suite);
+    const id = sa.id!;
+    sa.emit('join_conversation', conv);
+    sa.disconnect();
+    await settle(QUIET_MS);
+
+    const adapter = suite.server.realtime.io.of('/').adapter;
+    expect(adapter.rooms.get(conversationRoom(conv))?.has(id) ?? false).toBe(false);
+    expect(adapter.sids.has(id)).toBe(false);
+  });
+
   it('refuses an outsider’s join, which then receives no new_message', async () => {
     const { outsider, conv, sa, sb, so } = await trio(suite);
     await joinHorseTrust(sb, conv);

@@ -13,9 +13,10 @@ export const refuseHead: RequestHandler = (req, res, next) => {
 };
 
 /**
- * A request that carries a body must say it is JSON. Without this, a JSON body
- * sent as text/plain (or with no type) reached the route as `{}` and got a
- * misleading "text is required".
+ * On routes whose body is their input (send, create, add participants), a body
+ * must say it is JSON: sent as text/plain (or with no type) it reached the route
+ * as `{}` and got a misleading "text is required". Routes whose body is optional
+ * (mark-read's Karmyq `user_id`) keep ignoring one they cannot read.
  */
 export const requireJsonBody: RequestHandler = (req, _res, next) => {
   const length = req.headers['content-length'];

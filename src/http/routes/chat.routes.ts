@@ -4,6 +4,7 @@ import { blockController } from '../controllers/block.controller';
 import { conversationController } from '../controllers/conversation.controller';
 import { messageController } from '../controllers/message.controller';
 import { syncController } from '../controllers/sync.controller';
+import { requireJsonBody } from '../middleware/request-shape';
 import { validate } from '../middleware/validate';
 import {
   conversationIdRules,
@@ -30,11 +31,21 @@ export function chatRoutes(chat: ChatServices, authenticate: RequestHandler): Ro
   const blocks = blockController(chat);
   router.use(authenticate);
 
-  router.post('/conversations', validate(createConversationRules), conversations.create);
+  router.post(
+    '/conversations',
+    requireJsonBody,
+    validate(createConversationRules),
+    conversations.create,
+  );
   router.get('/conversations', validate(listConversationsRules), conversations.list);
   router.get('/conversations/:id', validate(conversationIdRules), conversations.get);
   router.get('/conversations/:id/messages', validate(historyRules), messages.history);
-  router.post('/conversations/:id/messages', validate(sendMessageRules), messages.send);
+  router.post(
+    '/conversations/:id/messages',
+    requireJsonBody,
+    validate(sendMessageRules),
+    messages.send,
+  );
   router.delete(
     '/conversations/:id/messages/:messageId',
     validate(deleteMessageRules),
@@ -44,6 +55,7 @@ export function chatRoutes(chat: ChatServices, authenticate: RequestHandler): Ro
   router.post('/conversations/:id/mark-read', validate(markReadRules), conversations.markRead);
   router.post(
     '/conversations/:id/participants',
+    requireJsonBody,
     validate(participantsRules),
     conversations.addParticipants,
   );

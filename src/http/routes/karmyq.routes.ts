@@ -2,6 +2,7 @@ import { Router, type RequestHandler } from 'express';
 import type { ChatServices } from '../../chat';
 import { conversationController } from '../controllers/conversation.controller';
 import { karmyqController } from '../controllers/karmyq.controller';
+import { requireJsonBody } from '../middleware/request-shape';
 import { validate } from '../middleware/validate';
 import { createConversationRules, markReadRules } from '../validators/conversation.validators';
 import { karmyqHistoryRules, karmyqListRules } from '../validators/karmyq.validators';
@@ -18,7 +19,7 @@ export function karmyqRoutes(chat: ChatServices, authenticate: RequestHandler): 
 
   // Before /:id, which would otherwise take "conversations" for an id (and refuse it).
   router.get('/conversations/:userId', validate(karmyqListRules), karmyq.listConversations);
-  router.post('/', validate(createConversationRules), karmyq.createConversation);
+  router.post('/', requireJsonBody, validate(createConversationRules), karmyq.createConversation);
   router.get('/:id', validate(karmyqHistoryRules), karmyq.history);
   router.post('/:id/mark-read', validate(markReadRules), conversations.markRead);
   return router;

@@ -23,7 +23,7 @@ export const createConversationRules = [
   ...mongoIdArrayBody('participant_ids', MAX_PARTICIPANTS),
   body().custom((value: unknown) => {
     const b = (value ?? {}) as Record<string, unknown>;
-    if (b.recipient_id === undefined && b.participant_ids === undefined) {
+    if (b.recipient_id == null && b.participant_ids == null) {
       throw new Error('recipient_id or participant_ids is required');
     }
     return true;
@@ -51,8 +51,7 @@ export const participantsRules = [
   ...mongoIdArrayBody('user_ids', MAX_PARTICIPANTS),
   body().custom((value: unknown) => {
     const b = (value ?? {}) as Record<string, unknown>;
-    if (b.user_id === undefined && b.user_ids === undefined)
-      throw new Error('user_id or user_ids is required');
+    if (b.user_id == null && b.user_ids == null) throw new Error('user_id or user_ids is required');
     return true;
   }),
 ];
