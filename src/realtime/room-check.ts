@@ -18,26 +18,28 @@ export async function conversationsWithMember(ids: string[], userId: string): Pr
  * conversations it takes part in. Membership is read again once the socket is in:
  * a removal committed between the first read and the join made the user's sockets
  * leave before this one was there, so without the second read the socket would
- * stay subscribed for good. `replaces` are rooms left as the permitted ones are
- * joined (another dialect's room of the same conversation). Returns the
- * conversations the socket is now in.
+ * stay subscribed for good. Options: `replaces`, rooms left as the permitted ones
+ * are joined (another dialect's room of the same conversation); `live`, the socket
+ * is connected (an event's handler, not a handshake's recovery), so if it is gone
+ * once membership is read it joins nothing (Socket.IO would still add its id to
+ * the rooms, and nothing would ever take it out). Returns the conversations the
+ * socket is now in.
  */
 export async function joinAllowedRooms(
   socket: ChatSocket,
   rooms: string[],
   userId: string,
-  replaces: string[] = [],
+  options: { replaces?: string[]; live?: boolean } = {},
 ): Promise<Set<string>> {
   const allowed = await conversationsWithMember(conversationsOfRooms(rooms), userId);
   const permitted = (room: string, members: Set<string>) => {
     const id = conversationOfRoom(room);
     return id ? members.has(id) : room === userRoom(userId);
   };
-  // Gone while the membership was read: Socket.IO would still add its id to the
-  // rooms, and nothing would ever take it out.
-  if (!socket.connected) return new Set();
+  if (options.live && !socket.connected) return new Set();
   const joined = rooms.filter((room) => permitted(room, allowed));
-  if (joined.length > 0) await Promise.all(replaces.map((room) => socket.leave(room)));
+  if (joined.length > 0)
+    await Promise.all((options.replaces ?? []).map((room) => socket.leave(room)));
   await Promise.all(joined.map((room) => socket.join(room)));
   if (allowed.size === 0) return allowed;
   const confirmed = await conversationsWithMember([...allowed], userId);

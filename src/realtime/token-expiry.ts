@@ -96,7 +96,7 @@ export class TokenExpiry {
       // Rejoins the rooms it left, except conversations it no longer belongs to. The
       // suspension (and its grace timer) is lifted only once that worked: if the read
       // fails, the client's retry finds it intact instead of a socket left refused.
-      await joinAllowedRooms(socket, suspension.rooms, userId);
+      await joinAllowedRooms(socket, suspension.rooms, userId, { live: true });
       // The grace ran out meanwhile: the socket is gone, nothing to restore or watch.
       if (!socket.connected) throw new AppError('TOKEN_EXPIRED');
       if (this.suspensions.get(socket) === suspension) {

@@ -15,7 +15,10 @@ export function conversationHandlers(chat: ChatServices): SocketEventTable {
       // The payload's shape picks the dialect; a socket that switches shape leaves the
       // other dialect's room, or it would get every event twice, once in each shape.
       const otherRoom = conversationRoom(conversationId, otherDialect(dialect));
-      const joined = await joinAllowedRooms(socket, [room], actor.id, [otherRoom]);
+      const joined = await joinAllowedRooms(socket, [room], actor.id, {
+        replaces: [otherRoom],
+        live: true,
+      });
       // Only participants join (a removal while joining takes the socket out again);
       // for anyone else the conversation "does not exist".
       if (!joined.has(conversationId)) throw new AppError('CONVERSATION_NOT_FOUND');
