@@ -49,7 +49,8 @@ async function ensureIndexes(): Promise<void> {
       ]);
       return;
     } catch (err) {
-      const timedOut = err instanceof Error && /timed out/i.test(err.message);
+      // A socket timeout only: a server that cannot be reached fails the boot at once.
+      const timedOut = err instanceof Error && err.name === 'MongoNetworkTimeoutError';
       if (!timedOut || attempt >= INDEX_BUILD_ATTEMPTS) throw err;
     }
   }

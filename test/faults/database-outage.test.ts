@@ -388,3 +388,26 @@ describe('database outage: the database server goes away mid-traffic and comes b
     }, 45000);
   });
 });
+
+describe('boot while an index build outlasts the socket timeout', () => {
+  it('asks again and waits for it instead of failing the boot', async () => {
+    const slowProxy = await startTcpProxy(testDatabaseTarget());
+    // The first createIndexes on messages gets no reply: the driver gives up after
+    // its 10 s socket timeout, as it would on a long build.
+    slowProxy.holdReplyTo(commandMarker('createIndexes', 'messages'));
+    const started = Date.now();
+    const booted = await startServiceProcess({
+      MONGODB_URI: proxiedDatabaseUri(slowProxy, mongoose.connection.name),
+    }).catch((err: unknown) => err as Error);
+    try {
+      const ms = Date.now() - started;
+      expect(booted).not.toBeInstanceOf(Error);
+      const service = booted as ServiceProcess;
+      expect(ms).toBeGreaterThan(9000);
+      expect((await request(service.url).get('/ready')).status).toBe(200);
+    } finally {
+      if (!(booted instanceof Error)) await booted.stop();
+      await slowProxy.close();
+    }
+  }, 45000);
+});
