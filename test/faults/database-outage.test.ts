@@ -330,6 +330,31 @@ describe('database outage: the database server goes away mid-traffic and comes b
       expect(conversation?.last_message).toMatchObject({ seq: first.message.seq });
     }, 30000);
 
+    it('announces a delete once when its first attempt was lost and the client’s retry made it', async () => {
+      const socket = await joinedSocket(sender);
+      const receiver = await joinedSocket(recipient);
+      const sent = await sendOverSocket(socket, send('to-delete'));
+      if (sent.kind !== 'stored') throw new Error('send failed');
+      const deletions = record(receiver, 'message_deleted');
+      const remove = () =>
+        request(service.url)
+          .delete(`/api/chat/conversations/${conv}/messages/${sent.message._id}`)
+          .set('Authorization', `Bearer ${sender.token}`);
+
+      // The first delete never reaches the database: after the socket timeout it is
+      // read back, not found, refused retryably, and watched for in the background.
+      proxy.dropCommand(commandMarker('update', 'messages'));
+      const first = await remove();
+      const retried = await remove();
+      // The background checks (0.5, 2 and 8 s, jittered) see the retry's deletion, not theirs.
+      await settle(11000);
+
+      expect(first.status).toBe(503);
+      expect(first.body).toMatchObject({ code: 'DATABASE_UNAVAILABLE', retryable: true });
+      expect(retried.status).toBe(200);
+      expect(deletions).toEqual([expect.objectContaining({ _id: sent.message._id })]);
+    }, 40000);
+
     it('answers a read whose horizon update lost its reply as done: messages marked, receipt announced once', async () => {
       const senderSocket = await joinedSocket(sender);
       const sent = await sendOverSocket(senderSocket, send('to-read'));

@@ -28,6 +28,11 @@ export interface TcpProxy {
    * database, but its connection's replies are held from then on (until restore).
    */
   holdReplyTo(marker: Buffer): void;
+  /**
+   * One lost command: the next one whose bytes contain `marker` never reaches the
+   * database (its client waits for a reply that cannot come).
+   */
+  dropCommand(marker: Buffer): void;
   /** The database is back: accept and forward again (held replies are delivered). */
   restore(): void;
   readonly isCut: boolean;
@@ -53,6 +58,7 @@ export async function startTcpProxy(target: TcpTarget): Promise<TcpProxy> {
 
   let stallNew = false;
   let replyMarker: Buffer | null = null;
+  let dropMarker: Buffer | null = null;
   /** Per open connection, its held replies while stalled (null: forwarding). */
   const held = new Map<net.Socket, Buffer[] | null>();
   const release = (client: net.Socket) => {
@@ -80,12 +86,16 @@ export async function startTcpProxy(target: TcpTarget): Promise<TcpProxy> {
     client.on('error', teardown).on('close', teardown);
     upstream.on('error', teardown).on('close', teardown);
     client.on('data', (chunk: Buffer) => {
+      if (dropMarker && chunk.includes(dropMarker)) {
+        dropMarker = null;
+        return;
+      }
       if (replyMarker && chunk.includes(replyMarker)) {
         replyMarker = null;
         held.set(client, held.get(client) ?? []);
       }
+      upstream.write(chunk);
     });
-    client.pipe(upstream);
     upstream.on('data', (chunk: Buffer) => {
       const chunks = held.get(client);
       if (chunks) chunks.push(chunk);
@@ -115,10 +125,14 @@ export async function startTcpProxy(target: TcpTarget): Promise<TcpProxy> {
     holdReplyTo(marker) {
       replyMarker = marker;
     },
+    dropCommand(marker) {
+      dropMarker = marker;
+    },
     restore() {
       isCut = false;
       stallNew = false;
       replyMarker = null;
+      dropMarker = null;
       [...held.keys()].forEach(release);
     },
     get isCut() {
