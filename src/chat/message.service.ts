@@ -1,6 +1,5 @@
-import type { Types } from 'mongoose';
-import { Conversation, Message } from '../../models';
-import { AppError, isAppError } from '../lib/errors';
+import { Message } from '../../models';
+import { AppError } from '../lib/errors';
 import type { RateLimits } from '../lib/rate-limits';
 import { assertNotBlocked } from './blocks';
 import type { ChangeClock } from './change-clock';
@@ -9,22 +8,20 @@ import { requireParticipation } from './conversation.service';
 import { isDuplicateKeyOn } from './db-errors';
 import type { ParticipationCache, SendContext } from './participation-cache';
 import { latestSeq, liveMessageCount, loadWindow, type HistoryWindow } from './history-window';
+import { createMessageDeletion } from './message-deletion';
 import { sameId } from './ids';
 import {
-  deletionTime,
   insertMessage,
   isLiveMessage,
   newMessageDocument,
   recordLastMessage,
   recordLastMessageLater,
-  repairLastMessage,
   restampMessage,
   type StoredMessage,
 } from './message-writes';
 import { missingProfile, toMessageView, type MessageRecord } from './presenters';
 import type { ReadService } from './read.service';
 import { appliedAfterAll } from './read-back';
-import { writeOrRetryLater } from './retry-later';
 import { checkedClientMessageId, checkedText } from './rules';
 import type { Actor, MessageView, UserProfileView } from './types';
 import { profilesFor } from './user.service';
@@ -157,26 +154,6 @@ export function createMessageService(
     return stored !== null;
   }
 
-  /** After a delete committed: last_message repaired (or retried), and the deletion announced. */
-  async function completeDeletion(
-    conversation: { _id: Types.ObjectId; participants: Types.ObjectId[] },
-    message: MessageRecord,
-    deletedAt: Date,
-  ): Promise<void> {
-    await writeOrRetryLater(
-      () => repairLastMessage(conversation._id, message._id),
-      events.reportError,
-      `replacing deleted message ${message._id.toString()} as last_message`,
-    );
-    events.messageDeleted({
-      conversationId: conversation._id.toString(),
-      participantIds: conversation.participants.map(String),
-      messageId: message._id.toString(),
-      seq: message.seq,
-      deletedAt,
-    });
-  }
-
   return {
     /**
      * Stores a message and announces it. The insert is the single commit point:
@@ -271,75 +248,8 @@ export function createMessageService(
       return page.messages.map((m) => toMessageView(m, page.senderOf(m)));
     },
 
-    /** Soft delete by the sender. last_message is repaired; unread counts follow by construction. */
-    async remove(
-      actor: Actor,
-      conversationId: string,
-      messageId: string,
-    ): Promise<{ _id: string; conversation_id: string; seq: number; deleted_at: string }> {
-      const conversation = await requireParticipation(conversationId, actor.id);
-      const message = await Message.findOne({
-        _id: messageId,
-        conversation_id: conversation._id,
-        deleted_at: null,
-      }).lean<MessageRecord>();
-      if (!message) throw new AppError('MESSAGE_NOT_FOUND');
-      if (!sameId(message.sender_id, actor.id))
-        throw new AppError('FORBIDDEN', 'Only the sender can delete a message');
-      // Counted (and unread counters cleared) before the delete, so neither is ever
-      // wrong: a crash in between only costs seq-range history pages and cached counts.
-      await Conversation.collection.updateOne(
-        { _id: conversation._id },
-        { $inc: { deleted_count: 1 }, $set: { 'members.$[].unread_valid': false } },
-      );
-      // No cache invalidation: a send's counter update is unconditional (it adds to
-      // counters this update has just marked untrusted), so a cached deleted_count
-      // that is one behind changes nothing.
-      let deletedAt: Date;
-      let attemptedAt: Date | undefined;
-      try {
-        const outcome = await clock.stamp(async (at) => {
-          attemptedAt = at;
-          return {
-            result: await Message.updateOne(
-              { _id: message._id, deleted_at: null },
-              { $set: { deleted_at: at, changed_at: at } },
-            ),
-            at,
-          };
-        });
-        if (outcome.result.modifiedCount === 0) throw new AppError('MESSAGE_NOT_FOUND');
-        deletedAt = outcome.at;
-      } catch (err) {
-        if (isAppError(err)) throw err;
-        // The reply was lost: a retry would find the message gone (404) and nobody
-        // would hear of the deletion, so it is read back (read-back.ts).
-        const found = await appliedAfterAll({
-          failure: err,
-          // This attempt's deletion, by its stamp (a retry's would announce itself).
-          applied: async () => {
-            const at = await deletionTime(message._id);
-            return at && at.getTime() === attemptedAt?.getTime() ? at : null;
-          },
-          onLandedLater: async (at) => {
-            await clock.stamp((now) => restampMessage(message._id, now));
-            await completeDeletion(conversation, message, at);
-          },
-          report: events.reportError,
-          context: `checking whether message ${message._id.toString()} was deleted`,
-        });
-        if (!found) throw err;
-        deletedAt = found;
-      }
-      // The delete is committed: from here it succeeds (and is announced) whatever fails.
-      await completeDeletion(conversation, message, deletedAt);
-      return {
-        _id: message._id.toString(),
-        conversation_id: conversationId,
-        seq: message.seq,
-        deleted_at: deletedAt.toISOString(),
-      };
-    },
+    /** Soft delete by the sender (message-deletion.ts). */
+    remove: createMessageDeletion(events, clock),
   };
 }
 

@@ -27,6 +27,9 @@ export async function connectDatabase(uri: string, dbName?: string): Promise<typ
     connectTimeoutMS: 5000,
     // Fail fast while the database is unreachable instead of queueing requests forever.
     bufferCommands: false,
+    // Indexes are created once, awaited, by ensureIndexes below; Mongoose's own
+    // background build at connect would send every createIndexes a second time.
+    autoIndex: false,
     maxPoolSize: 50,
   });
   await ensureIndexes();
