@@ -17,7 +17,7 @@ import { createTokenVerifier } from './lib/jwt';
 import type { Logger } from './lib/logger';
 import { createRealtime, type Realtime } from './realtime';
 import { Lifecycle } from './lib/lifecycle';
-import { createMetrics } from './lib/metrics';
+import { createMetrics, type Metrics } from './lib/metrics';
 import mongoose from 'mongoose';
 import { createRateLimits } from './lib/rate-limits';
 
@@ -30,6 +30,8 @@ export interface RunningServer {
   http: HttpServer;
   chat: ChatServices;
   realtime: Realtime;
+  /** What /metrics serves; none is collected while it is off. */
+  metrics?: Metrics;
   databaseUri: string;
   stop(): Promise<void>;
 }
@@ -103,8 +105,10 @@ export async function startServer(
   scaleOut?.onLinkChange(() => chat.participation.clear());
   const verifier = createTokenVerifier(config.jwt);
   const lifecycle = new Lifecycle();
-  const metrics = createMetrics();
-  chat.events.subscribe({ messageCreated: () => metrics.messagesSent.inc() });
+  // Off (production without METRICS_TOKEN), nobody can read them: none are collected
+  // (prom-client's default collectors alone observe every garbage collection).
+  const metrics = config.metricsAccess === 'off' ? undefined : createMetrics();
+  if (metrics) chat.events.subscribe({ messageCreated: () => metrics.messagesSent.inc() });
   const app = createApp({
     chat,
     verifier,
@@ -195,6 +199,7 @@ export async function startServer(
     http,
     chat,
     realtime,
+    metrics,
     databaseUri: databaseUri ?? '',
     stop,
   };

@@ -21,6 +21,7 @@ describe('GET /metrics', () => {
 
   it('serves the Prometheus text format with every chat series declared', async () => {
     const res = await request(suite.server.http).get('/metrics');
+    expect(suite.server.metrics).toBeDefined();
 
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/);
@@ -132,6 +133,17 @@ describe('GET /metrics with METRICS_TOKEN', () => {
 
     expect(res.status).toBe(200);
     expect(res.text).toContain('# TYPE chat_sockets_connected gauge');
+  });
+});
+
+describe('GET /metrics off (production without METRICS_TOKEN)', () => {
+  const suite = useSecureServer({ NODE_ENV: 'production', JWT_SECRET: 'p'.repeat(40) });
+
+  it('answers 404 and collects nothing, since nobody could read it', async () => {
+    const res = await request(suite.server.http).get('/metrics');
+
+    expect(res.status).toBe(404);
+    expect(suite.server.metrics).toBeUndefined();
   });
 });
 
