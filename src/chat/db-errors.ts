@@ -1,3 +1,5 @@
+import { NOT_CONNECTED_MESSAGE } from '../lib/error-mapping';
+
 interface DuplicateKeyLike {
   code?: unknown;
   keyPattern?: Record<string, unknown>;
@@ -42,5 +44,5 @@ const NEVER_SENT = new Set([
 export function writeMayHaveApplied(err: unknown): boolean {
   if (!(err instanceof Error)) return true;
   if (NEVER_SENT.has(err.name)) return false;
-  return !/buffering timed out|Client must be connected/i.test(err.message);
+  return !NOT_CONNECTED_MESSAGE.test(err.message);
 }

@@ -5,7 +5,7 @@ import type { ChangeClock } from './change-clock';
 import type { ChatEventSink } from './chat-events';
 import { requireParticipation } from './conversation.service';
 import { sameId } from './ids';
-import { deletionTime, repairLastMessage, restampMessage } from './message-writes';
+import { deletedAtOf, repairLastMessage, restampMessage } from './message-writes';
 import type { MessageRecord } from './presenters';
 import { appliedAfterAll } from './read-back';
 import { writeOrRetryLater } from './retry-later';
@@ -90,7 +90,7 @@ export function createMessageDeletion(events: ChatEventSink, clock: ChangeClock)
         failure: err,
         // This attempt's deletion, by its stamp (a retry's would announce itself).
         applied: async () => {
-          const at = await deletionTime(message._id);
+          const at = await deletedAtOf(message._id);
           return at && at.getTime() === attemptedAt?.getTime() ? at : null;
         },
         onLandedLater: async (at) => {

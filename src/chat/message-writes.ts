@@ -100,22 +100,16 @@ export function insertMessage(doc: StoredMessage): Promise<void> {
   return messageInserts.write(doc);
 }
 
-/** Whether a message is stored and not deleted. */
-export async function isLiveMessage(id: Types.ObjectId): Promise<boolean> {
-  const found = await Message.collection.findOne<{ deleted_at: Date | null }>(
+/**
+ * A message's deletion state, read by its _id: undefined when it is not stored,
+ * null while it is live, else when it was deleted (read-backs of lost replies).
+ */
+export async function deletedAtOf(id: Types.ObjectId): Promise<Date | null | undefined> {
+  const found = await Message.collection.findOne<{ deleted_at?: Date | null }>(
     { _id: id },
     { projection: { deleted_at: 1 } },
   );
-  return Boolean(found) && !found?.deleted_at;
-}
-
-/** When a message was deleted; null while it is live (or absent). */
-export async function deletionTime(id: Types.ObjectId): Promise<Date | null> {
-  const found = await Message.collection.findOne<{ deleted_at: Date | null }>(
-    { _id: id },
-    { projection: { deleted_at: 1 } },
-  );
-  return found?.deleted_at ?? null;
+  return found ? (found.deleted_at ?? null) : undefined;
 }
 
 /**

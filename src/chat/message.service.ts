@@ -12,7 +12,7 @@ import { createMessageDeletion } from './message-deletion';
 import { sameId } from './ids';
 import {
   insertMessage,
-  isLiveMessage,
+  deletedAtOf,
   newMessageDocument,
   recordLastMessage,
   recordLastMessageLater,
@@ -138,7 +138,7 @@ export function createMessageService(
   ): Promise<boolean> {
     const stored = await appliedAfterAll({
       failure,
-      applied: async () => ((await isLiveMessage(attempted._id)) ? attempted : null),
+      applied: async () => ((await deletedAtOf(attempted._id)) === null ? attempted : null),
       onLandedLater: async () => {
         await clock.stamp((at) => restampMessage(attempted._id, at));
         participation.noteSeq(conversation._id.toString(), attempted.seq);

@@ -67,6 +67,9 @@ const NETWORK_ERROR_CODES = new Set([
   'ENETUNREACH',
 ]);
 
+/** Mongoose's words for a command it never sent (no connection to send it on). */
+export const NOT_CONNECTED_MESSAGE = /buffering timed out|Client must be connected/i;
+
 /** Maps "the database is unreachable" errors to a retryable 503; passes others through. */
 export function asAvailabilityError(err: unknown): unknown {
   if (err instanceof Error && lineage(err).some((name) => UNAVAILABLE_NAMES.has(name))) {
@@ -79,7 +82,7 @@ export function asAvailabilityError(err: unknown): unknown {
   }
   if (
     err instanceof Error &&
-    /buffering timed out|Client must be connected|connection .* closed/i.test(err.message)
+    (NOT_CONNECTED_MESSAGE.test(err.message) || /connection .* closed/i.test(err.message))
   ) {
     return new AppError('DATABASE_UNAVAILABLE');
   }
