@@ -94,7 +94,8 @@ export function createRealtime(http: HttpServer, deps: RealtimeDeps): Realtime {
   });
   const { chat, logger } = deps;
   const socketsOf = userSocketCounter(io, Boolean(deps.adapter), logger);
-  const authenticate = handshakeAuth(deps.verifier, deps.loadActor ?? loadActorFromDb, logger, {
+  const loadActor = deps.loadActor ?? loadActorFromDb;
+  const authenticate = handshakeAuth(deps.verifier, loadActor, logger, {
     socketsOf,
     maxSocketsPerUser: chat.limits.socketsPerUser,
   });
@@ -119,7 +120,12 @@ export function createRealtime(http: HttpServer, deps: RealtimeDeps): Realtime {
     ? auditRoomsEvery(io, deps.roomAuditIntervalMs ?? 0, logger)
     : null;
 
-  const tokenExpiry = new TokenExpiry(deps.verifier, deps.reauthGraceMs ?? 60_000, logger);
+  const tokenExpiry = new TokenExpiry(
+    deps.verifier,
+    loadActor,
+    deps.reauthGraceMs ?? 60_000,
+    logger,
+  );
   // Shared by every socket (Socket.IO calls both with the socket as `this`), so a
   // connection holds no closures of its own: see ack.ts.
   const dispatch = socketEventDispatcher(

@@ -1,3 +1,4 @@
+import type { Actor } from '../chat/types';
 import { AppError } from '../lib/errors';
 import type { TokenVerifier } from '../lib/jwt';
 import type { Logger } from '../lib/logger';
@@ -34,6 +35,7 @@ export class TokenExpiry {
 
   constructor(
     private readonly verifier: TokenVerifier,
+    private readonly loadActor: (userId: string) => Promise<Actor | null>,
     private readonly graceMs: number,
     private readonly logger: Logger,
   ) {}
@@ -89,6 +91,12 @@ export class TokenExpiry {
     if (userId !== socket.data.actor.id) {
       throw new AppError('FORBIDDEN', 'A socket cannot change user');
     }
+    // As at the handshake and on every REST request: a valid token for a user the
+    // marketplace has deleted renews nothing. The profile is refreshed on the way
+    // (a renamed user's typing shows the new name).
+    const actor = await this.loadActor(userId);
+    if (!actor) throw new AppError('UNAUTHENTICATED', 'User no longer exists');
+    socket.data.actor = actor;
     socket.data.tokenExpiresAt = expiresAt;
     const suspension = this.suspensions.get(socket);
     // A suspension exists exactly while socket.data.tokenExpired is set (check() sets both).

@@ -171,6 +171,39 @@ describe('typing indicators', () => {
     expect(namesOf(bSaw)).toEqual([...Array(stopsBudget).fill('user_stop_typing'), 'user_typing']);
   });
 
+  it('never leaves an indicator on when a stop overtakes its start (the start’s check reads the database, the stop’s does not)', async () => {
+    const { a, b, conv, sa, sb } = await trio(suite);
+    const sbKarmyq = await suite.connect(b.token);
+    // The typist is in the room, so its stops need no read; its first start in this
+    // conversation still reads the participation (a cold cache).
+    await Promise.all([
+      joinHorseTrust(sa, conv),
+      joinHorseTrust(sb, conv),
+      joinKarmyq(sbKarmyq, conv, b.id),
+    ]);
+    const [bSaw, bKarmyqSaw] = [recordAll(sb), recordAll(sbKarmyq)];
+
+    const acks = [
+      emitAck(sa, 'typing', conv),
+      emitAck(sa, 'stop_typing', conv),
+      emitAck(sa, 'typing_start', { conversation_id: conv, user_id: a.id }),
+      emitAck(sa, 'typing_stop', { conversation_id: conv, user_id: a.id }),
+    ];
+    // Every event was taken: an overtaken start is answered, just not relayed.
+    for (const ack of await Promise.all(acks)) expect(ack).toMatchObject({ success: true });
+    await settle(QUIET_MS);
+
+    // Whatever was relayed, in order, ends with the last event the typist sent.
+    for (const saw of [namesOf(bSaw), namesOf(bKarmyqSaw)]) {
+      expect(saw.length).toBeGreaterThan(0);
+      expect(saw[saw.length - 1]).toMatch(/^user_stop(ped)?_typing$/);
+    }
+    // A start that arrives after the stop is relayed again (the order is per event, not sticky).
+    const typing = nextEvent(sb, 'user_typing');
+    expect(await emitAck(sa, 'typing', conv)).toMatchObject({ success: true });
+    expect(await typing).toEqual({ conversation_id: conv, userId: a.id });
+  });
+
   it('relays typing from a participant who has not joined the room', async () => {
     const { a, conv, sa, sb, so } = await trio(suite);
     await joinHorseTrust(sb, conv);

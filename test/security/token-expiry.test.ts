@@ -1,5 +1,5 @@
 import jwt from 'jsonwebtoken';
-import { Message } from '../../models';
+import { Message, User } from '../../models';
 import type { AckBody } from '../../src/realtime/contract';
 import { conversationRoom } from '../../src/realtime/rooms';
 import { createConversation, createUsers } from '../factories';
@@ -110,6 +110,37 @@ describe('token expiry on a live socket', () => {
 
     expect(ack).toEqual({ success: true, data: { expires_at: null } });
     expect(sa.connected).toBe(true);
+  });
+
+  it('refuses a fresh token for a user the marketplace deleted, and refreshes a renamed user’s profile', async () => {
+    const [a, b, gone] = await createUsers(3);
+    const conv = await createConversation([a, b]);
+    const [sa, sb, sGone] = await Promise.all([a, b, gone].map((u) => suite.connect(u.token)));
+    await Promise.all([
+      emitAck(sa, 'join_conversation', { conversation_id: conv, user_id: a.id }),
+      emitAck(sb, 'join_conversation', { conversation_id: conv, user_id: b.id }),
+    ]);
+
+    await User.deleteOne({ _id: gone.id });
+    const refused = await emitAck(sGone, 'authenticate', { token: tokenFor(gone.id) });
+    expect(refused).toEqual({
+      success: false,
+      code: 'UNAUTHENTICATED',
+      message: 'User no longer exists',
+    });
+
+    // Renamed: the next authenticate takes the new name, which others then see.
+    await User.updateOne({ _id: a.id }, { $set: { full_name: 'Renamed Rider' } });
+    expect(await emitAck(sa, 'authenticate', { token: tokenFor(a.id) })).toMatchObject({
+      success: true,
+    });
+    const typing = nextEvent(sb, 'user_typing');
+    sa.emit('typing_start', { conversation_id: conv, user_id: a.id });
+    expect(await typing).toEqual({
+      conversation_id: conv,
+      user_id: a.id,
+      user_name: 'Renamed Rider',
+    });
   });
 
   it('leaves no room joined by a join that was in flight when the token expired', async () => {

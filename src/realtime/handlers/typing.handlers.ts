@@ -7,6 +7,7 @@ import type { SocketEventTable } from '../ack';
 import { parseConversationRef } from '../payloads';
 import { allConversationRooms, conversationRoom, userRoom } from '../rooms';
 import type { ChatSocket } from '../socket-types';
+import { arrivalOf, overtaken } from './typing-order';
 
 /**
  * Typing starts a user may send per second on one node. A person's client sends
@@ -29,6 +30,7 @@ export function typingHandlers(chat: ChatServices): SocketEventTable {
   };
   const relayWithin = async (socket: ChatSocket, payload: unknown, typing: boolean) => {
     const actor = socket.data.actor;
+    const arrival = arrivalOf(socket);
     const { conversationId } = parseConversationRef(payload, actor.id);
     try {
       await (typing ? budgets.start : budgets.stop).consume(actor.id);
@@ -45,6 +47,10 @@ export function typingHandlers(chat: ChatServices): SocketEventTable {
       // A stop passes blocks, so an indicator shown before a block ends. A joined
       // room proves participation (removal makes sockets leave); else ask.
       await requireParticipation(conversationId, actor.id);
+    }
+    // Answered either way: the event was taken, a newer one already said more.
+    if (overtaken(arrival.order, conversationId, { number: arrival.number, typing })) {
+      return accepted(conversationId);
     }
     return relay(socket, conversationId, typing);
   };
@@ -78,5 +84,9 @@ async function relay(socket: ChatSocket, conversationId: string, typing: boolean
     others(conversationRoom(conversationId, 'horse_trust')).emit('user_stop_typing', horseTrust);
     others(conversationRoom(conversationId, 'karmyq')).emit('user_stopped_typing', karmyq);
   }
+  return accepted(conversationId);
+}
+
+function accepted(conversationId: string) {
   return { success: true as const, data: { conversation_id: conversationId } };
 }
