@@ -2,6 +2,7 @@ import { Types } from 'mongoose';
 import { Message } from '../../models';
 import type { ChangeClock } from './change-clock';
 import type { ChatEvents } from './chat-events';
+import { sameId } from './ids';
 import type { ParticipationCache } from './participation-cache';
 import type { Actor } from './types';
 
@@ -50,6 +51,7 @@ export function createDeliveryService(
       return this.markDelivered(
         actor.id,
         ids.map((m) => m._id),
+        () => conversation.participants,
       );
     },
 
@@ -60,10 +62,13 @@ export function createDeliveryService(
      * even when devices acknowledge at once, and never after a read. Returns the
      * ids that changed. `restamp: false` leaves the messages' place in the /sync
      * change order alone (for deliveries made by a sync, which already returns them).
+     * `participantsOf` names each conversation's current participants: a sender
+     * who has left or was removed hears nothing more of the conversation.
      */
     async markDelivered(
       recipientId: string,
       messageIds: Array<Types.ObjectId | string>,
+      participantsOf: (conversationId: string) => readonly Types.ObjectId[],
       options: { restamp?: boolean } = {},
     ): Promise<string[]> {
       if (messageIds.length === 0) return [];
@@ -100,8 +105,10 @@ export function createDeliveryService(
       const delivered =
         changed === candidates.length ? candidates : await markedBy(mark, candidates);
       for (const message of delivered) {
+        const conversationId = message.conversation_id.toString();
+        if (!participantsOf(conversationId).some((p) => sameId(p, message.sender_id))) continue;
         events.messageDelivered({
-          conversationId: message.conversation_id.toString(),
+          conversationId,
           messageId: message._id.toString(),
           seq: message.seq,
           senderId: message.sender_id.toString(),

@@ -30,6 +30,7 @@ export interface SyncResult {
 
 interface SyncConversation {
   _id: Types.ObjectId;
+  participants: Types.ObjectId[];
   members: Array<{ user_id: Types.ObjectId; read_seq: number; last_read_at: Date | null }>;
 }
 
@@ -60,7 +61,7 @@ export function createSyncService(clock: ChangeClock, deliveries: DeliveryServic
 
       const conversations = await Conversation.find(
         { participants: new Types.ObjectId(actor.id) },
-        { _id: 1, members: 1 },
+        { _id: 1, participants: 1, members: 1 },
       ).lean<SyncConversation[]>();
       if (conversations.length === 0) return empty({ at: horizon, id: null });
 
@@ -79,12 +80,16 @@ export function createSyncService(clock: ChangeClock, deliveries: DeliveryServic
         hasMore && last ? { at: last.changed_at, id: last._id } : { at: horizon, id: null };
 
       const live = page.filter((m) => !m.deleted_at);
+      const participantsById = new Map(
+        conversations.map((c) => [c._id.toString(), c.participants]),
+      );
       const delivered = new Set(
         await deliveries.markDelivered(
           actor.id,
           live
             .filter((m) => m.status === 'sent' && m.sender_id.toString() !== actor.id)
             .map((m) => m._id),
+          (id) => participantsById.get(id) ?? [],
           // This response already carries them as delivered: moving them in the change
           // order would hand the same messages back to this caller on its next call.
           { restamp: false },

@@ -1,4 +1,5 @@
 import { Message } from '../../models';
+import { createConversation, createUsers } from '../factories';
 import type { MessageView } from '../../src/chat/types';
 import type { SyncResult } from '../../src/chat/sync.service';
 import {
@@ -12,6 +13,7 @@ import {
 import {
   expectRefused,
   joinHorseTrust,
+  recordAll,
   trio,
   useRealtimeSuite,
   QUIET_MS,
@@ -117,6 +119,35 @@ describe('delivery guarantees over sockets and REST', () => {
     // Acknowledging your own message changes nothing.
     const own = await emitAck(sa, 'message_received', { conversation_id: conv, up_to_seq: 3 });
     expect(own.success && (own.data as { delivered: string[] }).delivered).toEqual([]);
+  });
+
+  it('tells a sender who has since been removed nothing of the delivery (message_received or /sync); the status still moves', async () => {
+    const [a, b, c] = await createUsers(3);
+    const conv = await createConversation([a, b, c]);
+    const [sb, sc] = await Promise.all([b, c].map((u) => suite.connect(u.token)));
+    const start = (await suite.rest(b).get('/sync').expect(200)).body as { data: SyncResult };
+    const sent = [];
+    for (const text of ['first', 'second']) {
+      sent.push(await emitAck(sc, 'send_message', { conversation_id: conv, text }));
+    }
+    const [first, second] = sent.map((ack) => (ack.success ? (ack.data as MessageView)._id : ''));
+    // The creator removes c; c's socket stays connected.
+    await suite.rest(a).delete(`/conversations/${conv}/participants/${c.id}`).expect(200);
+    const cSaw = recordAll(sc);
+
+    const ack = await emitAck(sb, 'message_received', { conversation_id: conv, message_id: first });
+    expect(ack).toMatchObject({ success: true, data: { delivered: [first] } });
+    const synced = await suite.rest(b).get(`/sync?since=${start.data.cursor}`).expect(200);
+    // In change order: the acknowledged one moved after the other.
+    expect((synced.body as { data: SyncResult }).data.messages.map((m) => m._id)).toEqual([
+      second,
+      first,
+    ]);
+
+    const states = await Message.find({ conversation_id: conv }).sort({ seq: 1 }).lean();
+    expect(states.map((m) => m.status)).toEqual(['delivered', 'delivered']);
+    await settle(QUIET_MS);
+    expect(cSaw).toEqual([]);
   });
 
   it('leaves a message "sent" when no recipient device acknowledges it', async () => {
