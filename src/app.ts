@@ -54,9 +54,15 @@ export function createApp(deps: AppDeps): Express {
         res.setHeader('x-request-id', id);
         return id;
       },
-      // 503s are expected during outages and drains: warn, not error.
+      // 503s are expected during outages and drains: warn, not error, and without the
+      // stack trace of the Error pino-http makes up for any 5xx (one per refused request
+      // during a drain, reading like a fault).
       customLogLevel: (_req, res, err) =>
         res.statusCode === 503 ? 'warn' : err || res.statusCode >= 500 ? 'error' : 'info',
+      customErrorObject: (_req, res, _err, logged: Record<string, unknown>) =>
+        res.statusCode === 503 ? { ...logged, err: undefined } : logged,
+      customErrorMessage: (_req, res) =>
+        res.statusCode === 503 ? 'request refused retryably (503)' : 'request errored',
       serializers: {
         req: (req: { id: unknown; method: unknown; url: unknown }) => ({
           id: req.id,

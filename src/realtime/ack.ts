@@ -58,7 +58,10 @@ export function socketEventDispatcher(tables: SocketEventTable[], ctx: RealtimeC
  * Runs a handler so that it owns its errors: the payload is the first argument,
  * the ack (if the client gave one) the last; a throw becomes `{success:false}`
  * and is never an unhandled rejection. Events are refused while the node drains
- * or the socket's token has expired, and counted as in flight otherwise.
+ * or the socket's token has expired, and counted as in flight otherwise, until
+ * their answer is sent: a shutdown closes connections once nothing is in flight,
+ * and an answer sent after that would be lost with its work done (a stored
+ * message the client then sends again).
  */
 async function answer(
   socket: ChatSocket,
@@ -72,25 +75,32 @@ async function answer(
       ? (args.pop() as (body: AckBody) => void)
       : undefined;
   const started = process.hrtime.bigint();
-  let body: AckBody | void;
-  try {
-    if (ctx.lifecycle.draining) throw new AppError('SHUTTING_DOWN');
-    if (socket.data.tokenExpired && !ANSWERED_WHILE_EXPIRED.has(event)) {
-      throw new AppError('TOKEN_EXPIRED');
-    }
-    body = await ctx.lifecycle.track(() => handler(socket, args[0]));
-  } catch (err) {
-    const appError = toAppError(err);
-    if (appError.code === 'INTERNAL') ctx.logger.error({ err, event }, 'socket handler failed');
-    countFailure(ctx.metrics, appError.code, appError.status);
-    body = failureBody(appError);
-  }
-  ctx.metrics?.ackLatency.observe({ event }, Number(process.hrtime.bigint() - started) / 1e9);
-  if (ack && body) {
+  const respond = (body: AckBody | void) => {
+    ctx.metrics?.ackLatency.observe({ event }, Number(process.hrtime.bigint() - started) / 1e9);
+    if (!ack || !body) return;
     try {
       ack(body);
     } catch (err) {
       ctx.logger.warn({ err, event }, 'socket ack callback threw');
     }
+  };
+  const refusal = (err: unknown): AckBody => {
+    const appError = toAppError(err);
+    if (appError.code === 'INTERNAL') ctx.logger.error({ err, event }, 'socket handler failed');
+    countFailure(ctx.metrics, appError.code, appError.status);
+    return failureBody(appError);
+  };
+  if (ctx.lifecycle.draining) return respond(refusal(new AppError('SHUTTING_DOWN')));
+  if (socket.data.tokenExpired && !ANSWERED_WHILE_EXPIRED.has(event)) {
+    return respond(refusal(new AppError('TOKEN_EXPIRED')));
   }
+  await ctx.lifecycle.track(async () => {
+    let body: AckBody | void;
+    try {
+      body = await handler(socket, args[0]);
+    } catch (err) {
+      body = refusal(err);
+    }
+    respond(body);
+  });
 }

@@ -160,6 +160,15 @@ describe('graceful shutdown on SIGTERM', () => {
       checks: { accepting_traffic: false },
     });
     expect(lateSendAnswer.status).toBe(503);
+    // Logged as the expected refusal it is: a warning without a made-up error and stack.
+    const refusalLogs = service.logs.filter(
+      (line) => logMessage(line) === 'request refused retryably (503)',
+    );
+    expect(refusalLogs.length).toBeGreaterThan(0);
+    for (const line of refusalLogs) {
+      expect(line.json).toMatchObject({ level: 40, res: { statusCode: 503 } });
+      expect(line.json).not.toHaveProperty('err');
+    }
     expect(lateSendAnswer.headers['retry-after']).toMatch(/^\d+$/);
     expect(JSON.parse(lateSendAnswer.body)).toMatchObject({
       success: false,
@@ -272,6 +281,32 @@ describe('graceful shutdown on SIGTERM', () => {
     await expect(halfHeaders.finish('\r\n')).rejects.toThrow();
     expect(await Message.countDocuments({ conversation_id: conv })).toBe(0);
   }, 20000);
+
+  it('answers every socket send it stored before it closes the connection, the last of a queue included', async () => {
+    const server = await startTestServer();
+    inProcess.push(server);
+    const socket = await joinedSocket(server.url, sender);
+    const stored = new Promise<void>((resolve) => socket.once('new_message', () => resolve()));
+
+    // A queue of sends on one socket, then a stop while the queue is being worked off.
+    const ids = Array.from({ length: 6 }, (_, i) => `queued-${i}`);
+    const outcomes = ids.map((id) => sendOverSocket(socket, input(id), 3000));
+    await stored;
+    await server.stop();
+
+    const answers = await Promise.all(outcomes);
+    const storedIds = (await Message.find({ conversation_id: conv }).lean()).map(
+      (m) => m.client_message_id,
+    );
+    expect(storedIds.length).toBeGreaterThan(0);
+    // Stored means answered with success; the rest were refused retryably, none left unanswered.
+    ids.forEach((id, i) => {
+      const expected = storedIds.includes(id)
+        ? { id, kind: 'stored' }
+        : { id, kind: 'refused', body: expect.objectContaining({ code: 'SHUTTING_DOWN' }) };
+      expect({ id, ...answers[i] }).toMatchObject(expected);
+    });
+  });
 
   it('delivers server_shutdown, and everything queued before it, to a socket with a write backlog', async () => {
     const server = await startTestServer();
