@@ -10,6 +10,7 @@ import { decodeCursor, encodeCursor } from './cursor';
 import { isDuplicateKey } from './db-errors';
 import { parseObjectId, sameId } from './ids';
 import { toConversationView, type ConversationRecord } from './presenters';
+import { storable } from './rules';
 import type { Actor, ConversationView } from './types';
 import { countExistingUsers, profilesFor } from './user.service';
 import { unreadCounts, type ReadStateRecord } from './unread';
@@ -93,7 +94,8 @@ export function createConversationService(
       if ((await countExistingUsers(others)) !== others.length)
         throw new AppError('USER_NOT_FOUND');
 
-      const key = participantKey(participants, input.listingId);
+      const listingId = input.listingId === null ? null : storable(input.listingId);
+      const key = participantKey(participants, listingId);
       let created = false;
       let stored = await Conversation.findOne({ participant_key: key }).lean<StoredConversation>();
       if (!stored) {
@@ -106,7 +108,7 @@ export function createConversationService(
           const doc = await Conversation.create({
             participants,
             participant_key: key,
-            listing_id: input.listingId,
+            listing_id: listingId,
             created_by: actor.id,
             members: participants.map((id) => ({ user_id: id, read_seq: 0, ...FRESH_COUNTER })),
             blocks,

@@ -13,15 +13,22 @@ export const CLIENT_MESSAGE_ID_PATTERN = /^[A-Za-z0-9._:-]{1,100}$/;
 /** Trims and checks message text; throws 400 with the field named. */
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
+/**
+ * A lone surrogate cannot be stored (UTF-8 has no encoding for it; the database
+ * would keep U+FFFD): replaced before storing, so every answer and event matches
+ * what is read back later.
+ */
+export function storable(text: string): string {
+  return text.replace(LONE_SURROGATE, '\uFFFD');
+}
+
 export function checkedText(value: unknown, field = 'text'): string {
   if (typeof value !== 'string') {
     throw new AppError('VALIDATION_FAILED', `${field} must be a string`, [
       { field, message: 'must be a string' },
     ]);
   }
-  // A lone surrogate cannot be stored (UTF-8 has no encoding for it; the database
-  // would keep U+FFFD): replaced here, so the answer and the event match history.
-  const text = value.trim().replace(LONE_SURROGATE, '\uFFFD');
+  const text = storable(value.trim());
   if (text.length === 0) {
     throw new AppError('VALIDATION_FAILED', `${field} is required`, [
       { field, message: 'must not be empty' },

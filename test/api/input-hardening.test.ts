@@ -265,6 +265,29 @@ describe('input hardening', () => {
     ]);
   });
 
+  it('stores a lone surrogate in listing_id as U+FFFD and answers what it stored (create, get-or-create again, list)', async () => {
+    const { api, bob } = await setup();
+
+    const created = await api.post('/conversations', {
+      recipient_id: bob.id,
+      listing_id: 'mare \ud800',
+    });
+    const again = await api.post('/conversations', {
+      recipient_id: bob.id,
+      listing_id: 'mare \ud800',
+    });
+    const listed = await api.get('/conversations');
+
+    expect(created.status).toBe(201);
+    expect(again.status).toBe(200);
+    type Listed = { data: Array<{ _id: string; listing_id: string }> };
+    const createdView = bodyOf<{ data: { _id: string; listing_id: string } }>(created).data;
+    expect(createdView.listing_id).toBe('mare \ufffd');
+    expect(bodyOf<{ data: { _id: string } }>(again).data._id).toBe(createdView._id);
+    expect(bodyOf<Listed>(listed).data.map((c) => c.listing_id)).toContain('mare \ufffd');
+    expect((await Conversation.findById(createdView._id).lean())?.listing_id).toBe('mare \ufffd');
+  });
+
   it('refuses HEAD on the API with 405 (Allow: GET), so it marks nothing read', async () => {
     const { app, alice, bob, conversationId, events } = await setup();
     await client(app, bob.token).post(`/conversations/${conversationId}/messages`, {
