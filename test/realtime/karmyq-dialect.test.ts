@@ -159,6 +159,34 @@ describe('Karmyq dialect', () => {
     expect(seen).toEqual([[], [], []]);
   });
 
+  it('refuses an image or location send (message_type, media_url) rather than storing its caption alone; text passes', async () => {
+    const { a, b, conv, sa, sb } = await trio(suite);
+    await Promise.all([joinKarmyq(sa, conv, a.id), joinKarmyq(sb, conv, b.id)]);
+    const bSaw = recordAll(sb);
+    const send = (extra: Record<string, unknown>) =>
+      emitAck(sa, 'send_message', {
+        conversation_id: conv,
+        sender_id: a.id,
+        content: 'look',
+        ...extra,
+      });
+
+    expectRefused(
+      await send({ message_type: 'image', media_url: 'https://x.test/h.jpg' }),
+      /message_type/,
+    );
+    expectRefused(await send({ message_type: 'location' }), /message_type/);
+    expectRefused(await send({ media_url: 'https://x.test/h.jpg' }), /media_url/);
+    expectRefused(await send({ message_type: ['text'] }), /message_type/);
+    expect(await Message.countDocuments()).toBe(0);
+    await settle(QUIET_MS);
+    expect(bSaw).toEqual([]);
+
+    // An explicit text type (or a null one, meaning absent) is an ordinary message.
+    expect(await send({ message_type: 'text', media_url: null })).toMatchObject({ success: true });
+    expect(await Message.countDocuments()).toBe(1);
+  });
+
   it('answers a Horse Trust send to a Karmyq room in the Karmyq shape, and vice versa', async () => {
     const { a, b, conv, sa, sb, so } = await trio(suite);
     await joinKarmyq(sa, conv, a.id);
