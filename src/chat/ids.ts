@@ -11,7 +11,7 @@ export function isObjectIdString(value: unknown): value is string {
 /** Parses an id from client input, or throws 400 naming the field. */
 export function parseObjectId(value: unknown, field: string): Types.ObjectId {
   if (!isObjectIdString(value)) {
-    throw new AppError('INVALID_ID', `${field} must be a valid id`, [
+    throw new AppError('VALIDATION_FAILED', `${field} must be a valid id`, [
       { field, message: 'must be a 24-character hex ObjectId' },
     ]);
   }

@@ -111,7 +111,8 @@ export function toAppError(err: unknown): AppError {
   const type = (err as { type?: unknown } | null)?.type;
   if (typeof type === 'string' && BODY_PARSER_ERRORS[type]) return BODY_PARSER_ERRORS[type];
   const name = (err as { name?: unknown } | null)?.name;
-  if (name === 'CastError') return new AppError('INVALID_ID');
+  // A malformed id that reached a query: the same code as every other input mistake.
+  if (name === 'CastError') return new AppError('VALIDATION_FAILED', 'Invalid id');
   if (name === 'ValidationError') return new AppError('VALIDATION_FAILED');
   const availability = asAvailabilityError(err);
   if (isAppError(availability)) return availability;

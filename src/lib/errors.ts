@@ -5,7 +5,6 @@
 export const ERROR_CATALOG = {
   VALIDATION_FAILED: { status: 400, message: 'Validation failed' },
   MALFORMED_JSON: { status: 400, message: 'Malformed JSON body' },
-  INVALID_ID: { status: 400, message: 'Invalid id' },
   UNAUTHENTICATED: { status: 401, message: 'Authentication required' },
   TOKEN_EXPIRED: { status: 401, message: 'Token expired: re-authenticate' },
   FORBIDDEN: { status: 403, message: 'Not allowed' },

@@ -23,7 +23,7 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 
 function conversationIdFrom(value: unknown): string {
   if (!isObjectIdString(value)) {
-    throw new AppError('INVALID_ID', 'conversation_id must be a valid id', [
+    throw new AppError('VALIDATION_FAILED', 'conversation_id must be a valid id', [
       { field: 'conversation_id', message: 'must be a valid id' },
     ]);
   }

@@ -113,4 +113,23 @@ describe('REST sends produce the same socket events as socket sends', () => {
     await settle(QUIET_MS);
     expect(seen).toEqual([[], [], []]);
   });
+
+  it('names the same mistake with the same code on every path: a malformed conversation id is VALIDATION_FAILED', async () => {
+    const { a, sa } = await trio(suite);
+
+    const viaRest = await suite.rest(a).get('/conversations/abc/messages').expect(400);
+    const acks = await Promise.all([
+      emitAck(sa, 'join_conversation', 'abc'),
+      emitAck(sa, 'join_conversation', { conversation_id: 'abc', user_id: a.id }),
+      emitAck(sa, 'send_message', { conversation_id: 'abc', text: 'hi' }),
+      emitAck(sa, 'typing', 'abc'),
+      emitAck(sa, 'mark_read', { conversation_id: 'abc' }),
+    ]);
+
+    expect((viaRest.body as { code: string }).code).toBe('VALIDATION_FAILED');
+    for (const ack of acks) {
+      expect(ack).toMatchObject({ success: false, code: 'VALIDATION_FAILED' });
+    }
+    expect(await Message.countDocuments()).toBe(0);
+  });
 });
