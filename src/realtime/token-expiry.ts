@@ -56,7 +56,8 @@ export class TokenExpiry {
   private schedule(socket: ChatSocket): void {
     clearTimeout(this.expiryTimers.get(socket));
     const expiresAt = socket.data.tokenExpiresAt;
-    if (!expiresAt) {
+    // A disconnected socket is never watched again: forget() has dropped its state.
+    if (!expiresAt || !socket.connected) {
       this.expiryTimers.delete(socket);
       return;
     }
@@ -96,6 +97,9 @@ export class TokenExpiry {
     // (a renamed user's typing shows the new name).
     const actor = await this.loadActor(userId);
     if (!actor) throw new AppError('UNAUTHENTICATED', 'User no longer exists');
+    // Gone while the user was read (forget() has run): nothing to renew, and a timer
+    // armed now would hold the dead socket until the new token's expiry.
+    if (!socket.connected) throw new AppError('TOKEN_EXPIRED');
     socket.data.actor = actor;
     socket.data.tokenExpiresAt = expiresAt;
     const suspension = this.suspensions.get(socket);

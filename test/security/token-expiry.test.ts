@@ -143,6 +143,27 @@ describe('token expiry on a live socket', () => {
     });
   });
 
+  it('arms no expiry timer for a socket that disconnects while its authenticate reads the user', async () => {
+    const [a] = await createUsers(1);
+    const sa = await suite.connect(a.token);
+    const serverSide = suite.server.realtime.io.sockets.sockets.get(sa.id!);
+    expect(serverSide).toBeDefined();
+    const timers = jest.spyOn(global, 'setTimeout');
+    try {
+      // The event and the close leave in one go: the close is handled while the
+      // handler waits for the users read.
+      sa.emit('authenticate', { token: tokenFor(a.id) });
+      sa.disconnect();
+      await waitFor(() => serverSide?.connected === false);
+      await settle(QUIET_MS);
+
+      const holdingIt = timers.mock.calls.filter((call) => call.slice(2).includes(serverSide));
+      expect(holdingIt).toEqual([]);
+    } finally {
+      timers.mockRestore();
+    }
+  });
+
   it('leaves no room joined by a join that was in flight when the token expired', async () => {
     const [a, b] = await createUsers(2);
     const conv = await createConversation([a, b]);
