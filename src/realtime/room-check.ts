@@ -22,14 +22,15 @@ export async function conversationsWithMember(ids: string[], userId: string): Pr
  * are joined (another dialect's room of the same conversation); `live`, the socket
  * is connected (an event's handler, not a handshake's recovery), so if it is gone
  * once membership is read it joins nothing (Socket.IO would still add its id to
- * the rooms, and nothing would ever take it out). Returns the conversations the
- * socket is now in.
+ * the rooms, and nothing would ever take it out); `stillWanted`, asked once
+ * membership is read, just before joining: false joins nothing (the client has
+ * since said otherwise). Returns the conversations the socket is now in.
  */
 export async function joinAllowedRooms(
   socket: ChatSocket,
   rooms: string[],
   userId: string,
-  options: { replaces?: string[]; live?: boolean } = {},
+  options: { replaces?: string[]; live?: boolean; stillWanted?: () => boolean } = {},
 ): Promise<Set<string>> {
   const allowed = await conversationsWithMember(conversationsOfRooms(rooms), userId);
   const permitted = (room: string, members: Set<string>) => {
@@ -37,6 +38,7 @@ export async function joinAllowedRooms(
     return id ? members.has(id) : room === userRoom(userId);
   };
   if (options.live && !socket.connected) return new Set();
+  if (options.stillWanted && !options.stillWanted()) return new Set();
   const joined = rooms.filter((room) => permitted(room, allowed));
   if (joined.length > 0)
     await Promise.all((options.replaces ?? []).map((room) => socket.leave(room)));

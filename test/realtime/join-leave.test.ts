@@ -105,6 +105,44 @@ describe('rooms: personal room, join_conversation, leave_conversation', () => {
     expect(adapter.sids.has(id)).toBe(false);
   });
 
+  it('ends out of the room when a leave follows its join at once (the join reads membership, the leave does not)', async () => {
+    const { a, b, conv, sa } = await trio(suite);
+
+    const acks = await Promise.all([
+      emitAck(sa, 'join_conversation', conv),
+      emitAck(sa, 'leave_conversation', conv),
+    ]);
+    for (const ack of acks) expect(ack).toMatchObject({ success: true });
+    await settle(QUIET_MS);
+
+    expect(await roomsOf(sa.id!)).toEqual([sa.id, userRoom(a.id)].sort());
+    const aMessages = record(sa, 'new_message');
+    await suite
+      .rest(b)
+      .post(`/conversations/${conv}/messages`, { text: 'anyone there?' })
+      .expect(201);
+    await settle(QUIET_MS);
+    expect(aMessages).toEqual([]);
+    // A join sent after the leave joins again: the order is per event.
+    await joinHorseTrust(sa, conv);
+    expect(await roomsOf(sa.id!)).toContain(conversationRoom(conv));
+  });
+
+  it('ends in the dialect of the last join when two joins in different shapes are sent at once', async () => {
+    const { a, conv, sa } = await trio(suite);
+
+    const acks = await Promise.all([
+      emitAck(sa, 'join_conversation', conv),
+      emitAck(sa, 'join_conversation', { conversation_id: conv, user_id: a.id }),
+    ]);
+    for (const ack of acks) expect(ack).toMatchObject({ success: true });
+    await settle(QUIET_MS);
+
+    expect(await roomsOf(sa.id!)).toEqual(
+      [sa.id, userRoom(a.id), conversationRoom(conv, 'karmyq')].sort(),
+    );
+  });
+
   it('refuses an outsider’s join, which then receives no new_message', async () => {
     const { outsider, conv, sa, sb, so } = await trio(suite);
     await joinHorseTrust(sb, conv);

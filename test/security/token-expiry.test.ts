@@ -157,7 +157,9 @@ describe('token expiry on a live socket', () => {
       await waitFor(() => serverSide?.connected === false);
       await settle(QUIET_MS);
 
-      const holdingIt = timers.mock.calls.filter((call) => call.slice(2).includes(serverSide));
+      const holdingIt = timers.mock.calls.filter((call) =>
+        (call.slice(2) as unknown[]).includes(serverSide),
+      );
       expect(holdingIt).toEqual([]);
     } finally {
       timers.mockRestore();

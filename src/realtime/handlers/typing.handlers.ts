@@ -7,7 +7,7 @@ import type { SocketEventTable } from '../ack';
 import { parseConversationRef } from '../payloads';
 import { allConversationRooms, conversationRoom, userRoom } from '../rooms';
 import type { ChatSocket } from '../socket-types';
-import { arrivalOf, overtaken } from './typing-order';
+import { inArrivalOrder, overtaken, type Arrival } from './event-order';
 
 /**
  * Typing starts a user may send per second on one node. A person's client sends
@@ -28,9 +28,9 @@ export function typingHandlers(chat: ChatServices): SocketEventTable {
     start: new RateLimiterMemory({ points: TYPING_EVENTS_PER_SEC, duration: 1 }),
     stop: new RateLimiterMemory({ points: TYPING_STOPS_PER_SEC, duration: 1 }),
   };
-  const relayWithin = async (socket: ChatSocket, payload: unknown, typing: boolean) => {
+  const relayWithin = async (arrival: Arrival, payload: unknown, typing: boolean) => {
+    const socket = arrival.socket;
     const actor = socket.data.actor;
-    const arrival = arrivalOf(socket);
     const { conversationId } = parseConversationRef(payload, actor.id);
     try {
       await (typing ? budgets.start : budgets.stop).consume(actor.id);
@@ -48,14 +48,17 @@ export function typingHandlers(chat: ChatServices): SocketEventTable {
       // room proves participation (removal makes sockets leave); else ask.
       await requireParticipation(conversationId, actor.id);
     }
-    // Answered either way: the event was taken, a newer one already said more.
-    if (overtaken(arrival.order, conversationId, { number: arrival.number, typing })) {
+    // Answered either way: the event was taken, a later one already said the opposite
+    // (two starts out of order say the same thing, so both are relayed).
+    if (overtaken(arrival, `typing:${conversationId}`, typing ? 'start' : 'stop')) {
       return accepted(conversationId);
     }
     return relay(socket, conversationId, typing);
   };
-  const startTyping = (socket: ChatSocket, payload: unknown) => relayWithin(socket, payload, true);
-  const stopTyping = (socket: ChatSocket, payload: unknown) => relayWithin(socket, payload, false);
+  const startTyping = (socket: ChatSocket, payload: unknown) =>
+    inArrivalOrder(socket, (arrival) => relayWithin(arrival, payload, true));
+  const stopTyping = (socket: ChatSocket, payload: unknown) =>
+    inArrivalOrder(socket, (arrival) => relayWithin(arrival, payload, false));
   return {
     typing: startTyping,
     typing_start: startTyping,

@@ -1,0 +1,80 @@
+import type { ChatSocket } from '../socket-types';
+
+/** Keys whose order one socket keeps at once (a client acts in a few conversations at a time). */
+const ORDERED_KEYS_PER_SOCKET = 32;
+
+/**
+ * Events of one socket take effect in the order it sent them, where one kind
+ * awaits a database read and its opposite does not: a typing start checks
+ * participation where a stop in a joined room does not, a join reads membership
+ * where a leave does not. Without this, a stop (a leave) sent right after its
+ * start (its join) took effect first, and the start then left an indicator that
+ * never ends (the join, a socket subscribed to a conversation it had left).
+ *
+ * Each event gets an arrival number when it arrives (before any await); per key
+ * the newest event applied is kept, and an older one finishing later is dropped
+ * when it would undo it. State lives only while some of the socket's ordered
+ * events are in flight, so a socket at rest holds none.
+ */
+interface SocketOrder {
+  arrived: number;
+  inFlight: number;
+  applied: Map<string, { number: number; kind: string }>;
+}
+
+const orders = new WeakMap<ChatSocket, SocketOrder>();
+
+export interface Arrival {
+  readonly socket: ChatSocket;
+  readonly number: number;
+}
+
+/**
+ * Runs `work` as an ordered event of `socket`. Called synchronously when the
+ * event arrives, so the numbers follow the order the client sent.
+ */
+export async function inArrivalOrder<T>(
+  socket: ChatSocket,
+  work: (arrival: Arrival) => Promise<T>,
+): Promise<T> {
+  let order = orders.get(socket);
+  if (!order) {
+    order = { arrived: 0, inFlight: 0, applied: new Map() };
+    orders.set(socket, order);
+  }
+  order.inFlight += 1;
+  const arrival = { socket, number: ++order.arrived };
+  try {
+    return await work(arrival);
+  } finally {
+    order.inFlight -= 1;
+    // Nothing older is in flight any more: nothing left to compare against.
+    if (order.inFlight === 0) orders.delete(socket);
+  }
+}
+
+/**
+ * Whether a later event of the same socket under `key` has already taken effect
+ * and this one would undo it: a later one of another kind, or of any kind when
+ * `sameKindToo`. Otherwise records this one as taken effect (call it right where
+ * the effect happens, with no await in between) and returns false.
+ */
+export function overtaken(
+  arrival: Arrival,
+  key: string,
+  kind: string,
+  options: { sameKindToo?: boolean } = {},
+): boolean {
+  const order = orders.get(arrival.socket);
+  if (!order) return false;
+  const newest = order.applied.get(key);
+  if (newest && newest.number > arrival.number) {
+    return Boolean(options.sameKindToo) || newest.kind !== kind;
+  }
+  order.applied.delete(key); // re-inserted last: the least recent key goes first
+  order.applied.set(key, { number: arrival.number, kind });
+  if (order.applied.size > ORDERED_KEYS_PER_SOCKET) {
+    order.applied.delete(order.applied.keys().next().value as string);
+  }
+  return false;
+}
