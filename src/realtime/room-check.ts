@@ -23,8 +23,9 @@ export async function conversationsWithMember(ids: string[], userId: string): Pr
  * is connected (an event's handler, not a handshake's recovery), so if it is gone
  * once membership is read it joins nothing (Socket.IO would still add its id to
  * the rooms, and nothing would ever take it out); `stillWanted`, asked once
- * membership is read, just before joining: false joins nothing (the client has
- * since said otherwise). Returns the conversations the socket is now in.
+ * membership is read and allows a join, just before joining: false joins nothing
+ * (the client has since said otherwise). Returns the conversations the socket is
+ * now in.
  */
 export async function joinAllowedRooms(
   socket: ChatSocket,
@@ -38,8 +39,9 @@ export async function joinAllowedRooms(
     return id ? members.has(id) : room === userRoom(userId);
   };
   if (options.live && !socket.connected) return new Set();
-  if (options.stillWanted && !options.stillWanted()) return new Set();
   const joined = rooms.filter((room) => permitted(room, allowed));
+  // Asked only when there is something to join: a refusal stays a refusal.
+  if (joined.length > 0 && options.stillWanted && !options.stillWanted()) return new Set();
   if (joined.length > 0)
     await Promise.all((options.replaces ?? []).map((room) => socket.leave(room)));
   await Promise.all(joined.map((room) => socket.join(room)));

@@ -106,7 +106,7 @@ describe('rooms: personal room, join_conversation, leave_conversation', () => {
   });
 
   it('ends out of the room when a leave follows its join at once (the join reads membership, the leave does not)', async () => {
-    const { a, b, conv, sa } = await trio(suite);
+    const { a, b, conv, sa, so } = await trio(suite);
 
     const acks = await Promise.all([
       emitAck(sa, 'join_conversation', conv),
@@ -126,6 +126,14 @@ describe('rooms: personal room, join_conversation, leave_conversation', () => {
     // A join sent after the leave joins again: the order is per event.
     await joinHorseTrust(sa, conv);
     expect(await roomsOf(sa.id!)).toContain(conversationRoom(conv));
+    // An outsider's join is refused even when a leave overtakes it: a dropped join is
+    // answered as done only for a participant.
+    const [outsiderJoin] = await Promise.all([
+      emitAck(so, 'join_conversation', conv),
+      emitAck(so, 'leave_conversation', conv),
+    ]);
+    expectRefused(outsiderJoin);
+    expect(outsiderJoin).toMatchObject({ code: 'CONVERSATION_NOT_FOUND' });
   });
 
   it('ends in the dialect of the last join when two joins in different shapes are sent at once', async () => {
