@@ -23,6 +23,24 @@ interface ReadTarget {
   _id: Types.ObjectId;
   participants: Types.ObjectId[];
   deleted_count?: number | null;
+  /** As read with the conversation: the reader's horizon before this read. */
+  members?: Array<{ user_id: Types.ObjectId; read_seq: number }>;
+}
+
+/** Whether other people have live messages above `after`, up to `upTo`. */
+async function othersWroteBetween(
+  conversationId: Types.ObjectId,
+  reader: Types.ObjectId,
+  after: number,
+  upTo: number,
+): Promise<boolean> {
+  const found = await Message.exists({
+    conversation_id: conversationId,
+    seq: { $gt: after, $lte: upTo },
+    sender_id: { $ne: reader },
+    deleted_at: null,
+  });
+  return found !== null;
 }
 
 /** The reader's horizon as stored (null when not a member). */
@@ -86,9 +104,18 @@ export function createReadService(events: ChatEventSink, clock: ChangeClock) {
       read_at: outcome.readAt.toISOString(),
       marked_count: outcome.markedCount ?? 0,
     };
-    // In a group another member may have flipped is_read already, yet this reader is news.
-    const isGroup = conversation.participants.length > 2;
-    if (outcome.markedCount !== 0 || isGroup) announce(outcome.readAt);
+    // News when the horizon passed other people's messages. Marking none does not say
+    // it did not: in a group, or a conversation that was one, another member may have
+    // marked them already (one is_read per message). A horizon over only the reader's
+    // own messages is not news.
+    const before = conversation.members?.find((m) => sameId(m.user_id, me))?.read_seq ?? 0;
+    if (
+      outcome.markedCount !== 0 ||
+      // The read is committed: if this cannot be told, say it (a receipt too many is harmless).
+      (await othersWroteBetween(conversation._id, me, before, upToSeq).catch(() => true))
+    ) {
+      announce(outcome.readAt);
+    }
     return receipt;
   }
 

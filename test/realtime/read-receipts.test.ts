@@ -1,6 +1,6 @@
 import { Message } from '../../models';
 import type { MessagesReadPayload } from '../../src/realtime/contract';
-import { insertMessages } from '../factories';
+import { createConversation, createUsers, insertMessages } from '../factories';
 import { emitAck, nextEvent, record, settle, waitFor } from '../helpers/realtime';
 import {
   ISO_DATE,
@@ -140,5 +140,34 @@ describe('read receipts (messages_read)', () => {
     expect(await Message.countDocuments({ is_read: true })).toBe(0);
     await settle(QUIET_MS);
     expect(seen).toEqual([[], [], []]);
+  });
+
+  it('tells the sender when a member reads messages a departed member had marked read (a group shrunk to two), and not for the reader’s own', async () => {
+    const [a, b, c] = await createUsers(3);
+    const conv = await createConversation([a, b, c]);
+    const [sa, sb] = await Promise.all([a, b].map((u) => suite.connect(u.token)));
+    await insertMessages(conv, [a], 1);
+    // c reads (the message becomes is_read) and leaves: a 1:1 between a and b remains.
+    await suite.rest(c).post(`/conversations/${conv}/read`).expect(200);
+    await suite.rest(c).delete(`/conversations/${conv}/participants/${c.id}`).expect(200);
+    const aReceipts = record(sa, 'messages_read');
+
+    const read = await emitAck(sb, 'mark_read', conv);
+
+    expect(read).toMatchObject({ success: true, data: { read_up_to_seq: 1, marked_count: 0 } });
+    await waitFor(() => aReceipts.length === 1);
+    expect(aReceipts[0]).toMatchObject({
+      conversation_id: conv,
+      reader_id: b.id,
+      read_up_to_seq: 1,
+    });
+
+    // b's horizon passing only b's own message is not news to a.
+    const bReceipts = record(sb, 'messages_read');
+    await emitAck(sb, 'send_message', { conversation_id: conv, text: 'mine' });
+    await suite.rest(b).get(`/conversations/${conv}/messages`).expect(200);
+    await settle(QUIET_MS);
+    expect(aReceipts).toHaveLength(1);
+    expect(bReceipts).toEqual([]);
   });
 });
