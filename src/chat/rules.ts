@@ -1,5 +1,6 @@
 import { MESSAGE_TEXT_MAX } from '../../models';
 import { AppError } from '../lib/errors';
+import { isObjectIdString } from './ids';
 
 /** Input rules shared by REST validators and socket payload checks. */
 export { MESSAGE_TEXT_MAX };
@@ -10,7 +11,6 @@ export const LISTING_ID_MAX = 200;
 /** Client message ids: UUIDs, ULIDs, nanoids… printable, no spaces, bounded. */
 export const CLIENT_MESSAGE_ID_PATTERN = /^[A-Za-z0-9._:-]{1,100}$/;
 
-/** Trims and checks message text; throws 400 with the field named. */
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 /**
@@ -22,6 +22,7 @@ export function storable(text: string): string {
   return text.replace(LONE_SURROGATE, '\uFFFD');
 }
 
+/** Trims and checks message text; throws 400 with the field named. */
 export function checkedText(value: unknown, field = 'text'): string {
   if (typeof value !== 'string') {
     throw new AppError('VALIDATION_FAILED', `${field} must be a string`, [
@@ -62,7 +63,13 @@ export function checkedClientMessageId(value: unknown): string | undefined {
  */
 export function assertClaimedUser(claimed: unknown, actorId: string, field: string): void {
   if (claimed === undefined || claimed === null) return;
-  if (typeof claimed !== 'string' || claimed.toLowerCase() !== actorId) {
+  // Not an id at all: an input mistake, named as REST's validators name it.
+  if (!isObjectIdString(claimed)) {
+    throw new AppError('VALIDATION_FAILED', `${field} must be a valid id`, [
+      { field, message: 'must be a 24-character hex ObjectId' },
+    ]);
+  }
+  if (claimed.toLowerCase() !== actorId) {
     throw new AppError('FORBIDDEN', `${field} does not match the authenticated user`);
   }
 }

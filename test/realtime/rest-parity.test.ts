@@ -132,4 +132,30 @@ describe('REST sends produce the same socket events as socket sends', () => {
     }
     expect(await Message.countDocuments()).toBe(0);
   });
+
+  it('answers a malformed claimed user id (Karmyq user_id, sender_id) with VALIDATION_FAILED on REST and sockets; a well-formed other id is FORBIDDEN', async () => {
+    const { a, b, conv, sa } = await trio(suite);
+
+    const viaRest = await suite
+      .rest(a)
+      .post(`/conversations/${conv}/mark-read`, { user_id: 'abc' })
+      .expect(400);
+    const malformed = await Promise.all([
+      emitAck(sa, 'join_conversation', { conversation_id: conv, user_id: 'abc' }),
+      emitAck(sa, 'send_message', { conversation_id: conv, sender_id: 123, content: 'hi' }),
+      emitAck(sa, 'mark_read', { conversation_id: conv, user_id: '' }),
+      emitAck(sa, 'typing_start', { conversation_id: conv, user_id: ['x'] }),
+    ]);
+    const otherUser = await emitAck(sa, 'join_conversation', {
+      conversation_id: conv,
+      user_id: b.id,
+    });
+
+    expect((viaRest.body as { code: string }).code).toBe('VALIDATION_FAILED');
+    for (const ack of malformed) {
+      expect(ack).toMatchObject({ success: false, code: 'VALIDATION_FAILED' });
+    }
+    expect(otherUser).toMatchObject({ success: false, code: 'FORBIDDEN' });
+    expect(await Message.countDocuments()).toBe(0);
+  });
 });
