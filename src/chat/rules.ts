@@ -73,3 +73,36 @@ export function assertClaimedUser(claimed: unknown, actorId: string, field: stri
     throw new AppError('FORBIDDEN', `${field} does not match the authenticated user`);
   }
 }
+
+/**
+ * Karmyq's document shows how to add image and location messages (message_type,
+ * media_url). This service stores text only: such a send is refused rather than
+ * stored without its media, which the sender would believe delivered. Absent,
+ * null or empty means text (Karmyq's own handler reads `message_type || 'text'`).
+ */
+export const isTextMessageType = (value: unknown): boolean =>
+  value === undefined || value === null || value === '' || value === 'text';
+export const isNoMedia = (value: unknown): boolean =>
+  value === undefined || value === null || value === '';
+
+/** Socket sends: the same rule as the REST validators (message.validators.ts). */
+export function assertTextMessage(payload: Record<string, unknown>): void {
+  if (!isTextMessageType(payload.message_type)) {
+    throw new AppError(
+      'VALIDATION_FAILED',
+      "message_type must be 'text': only text messages are supported",
+      [{ field: 'message_type', message: TEXT_ONLY.messageType }],
+    );
+  }
+  if (!isNoMedia(payload.media_url)) {
+    throw new AppError('VALIDATION_FAILED', 'media_url is not supported: only text messages are', [
+      { field: 'media_url', message: TEXT_ONLY.mediaUrl },
+    ]);
+  }
+}
+
+/** The field messages of that rule, shared by both paths. */
+export const TEXT_ONLY = {
+  messageType: "must be 'text' (only text messages are supported)",
+  mediaUrl: 'not supported (only text messages are)',
+} as const;

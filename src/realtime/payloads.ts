@@ -1,5 +1,5 @@
 import { isObjectIdString } from '../chat/ids';
-import { assertClaimedUser, checkedText } from '../chat/rules';
+import { assertClaimedUser, assertTextMessage, checkedText } from '../chat/rules';
 import { AppError } from '../lib/errors';
 import type { Dialect } from './rooms';
 
@@ -62,27 +62,6 @@ export function parseSendPayload(payload: unknown, actorId: string): SendPayload
     clientMessageId: payload.client_message_id,
     dialect: karmyq ? 'karmyq' : 'horse_trust',
   };
-}
-
-/**
- * Karmyq's document shows how to add image and location messages (message_type,
- * media_url). This service stores text only: such a send is refused rather than
- * stored without its media, which the sender would believe delivered.
- */
-function assertTextMessage(payload: Record<string, unknown>): void {
-  const type = payload.message_type;
-  if (type !== undefined && type !== null && type !== 'text') {
-    throw new AppError(
-      'VALIDATION_FAILED',
-      "message_type must be 'text': only text messages are supported",
-      [{ field: 'message_type', message: "must be 'text'" }],
-    );
-  }
-  if (payload.media_url !== undefined && payload.media_url !== null) {
-    throw new AppError('VALIDATION_FAILED', 'media_url is not supported: only text messages are', [
-      { field: 'media_url', message: 'not supported' },
-    ]);
-  }
 }
 
 export interface ReceiptPayload {

@@ -145,6 +145,32 @@ describe('POST /api/chat/conversations/:id/messages', () => {
     expect(stored.conversation_id.toString()).toBe(conversationId);
   });
 
+  it('refuses an image or location message (message_type, media_url) as socket sends are refused; empty or "text" is a text message', async () => {
+    const { app, events } = buildTestApp();
+    const { alice, conversationId } = await pair();
+    const send = (extra: Record<string, unknown>) =>
+      client(app, alice.token).post(`/conversations/${conversationId}/messages`, {
+        text: 'look at him',
+        ...extra,
+      });
+
+    for (const extra of [
+      { message_type: 'image', media_url: 'https://x.test/h.jpg' },
+      { message_type: 'location' },
+      { media_url: 'https://x.test/h.jpg' },
+      { message_type: { $ne: 'text' } },
+    ]) {
+      const res = await send(extra);
+      expectFailure(res, 400, 'VALIDATION_FAILED');
+    }
+    expect(await Message.countDocuments()).toBe(0);
+    expect(eventsOf(events, 'messageCreated')).toEqual([]);
+
+    expect((await send({ message_type: 'text', media_url: '' })).status).toBe(201);
+    expect((await send({ message_type: '', media_url: null })).status).toBe(201);
+    expect(await Message.countDocuments()).toBe(2);
+  });
+
   it('answers 404 to a non-participant and stores nothing', async () => {
     const { app, events } = buildTestApp();
     const { conversationId } = await pair();

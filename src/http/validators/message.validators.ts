@@ -1,5 +1,12 @@
 import { body, query } from 'express-validator';
-import { CLIENT_MESSAGE_ID_PATTERN, MESSAGE_TEXT_MAX, PAGE_LIMIT_MAX } from '../../chat/rules';
+import {
+  CLIENT_MESSAGE_ID_PATTERN,
+  MESSAGE_TEXT_MAX,
+  PAGE_LIMIT_MAX,
+  TEXT_ONLY,
+  isNoMedia,
+  isTextMessageType,
+} from '../../chat/rules';
 import { noBracketedQuery, objectIdParam, positiveIntQuery } from './common.validators';
 
 /**
@@ -36,6 +43,8 @@ export const sendMessageRules = [
     .optional({ values: 'null' })
     .custom((v: unknown) => typeof v === 'string' && CLIENT_MESSAGE_ID_PATTERN.test(v))
     .withMessage('must be 1-100 characters of [A-Za-z0-9._:-]'),
+  body('message_type').custom(isTextMessageType).withMessage(TEXT_ONLY.messageType),
+  body('media_url').custom(isNoMedia).withMessage(TEXT_ONLY.mediaUrl),
 ];
 
 export const deleteMessageRules = [objectIdParam('id'), objectIdParam('messageId')];
