@@ -123,6 +123,31 @@ describe('POST /api/chat/conversations/:id/participants', () => {
     expectFailure(res, 400);
     expect(await participantsOf(conversationId)).toEqual([alice.id, bob.id].sort());
   });
+
+  it('adds everyone when members add different people at the same moment (no 409 to retry by hand)', async () => {
+    const { app, events } = buildTestApp();
+    const [alice, bob, ...newcomers] = await createUsers(6);
+    const conversationId = await createConversation([alice, bob]);
+
+    const answers = await Promise.all(
+      newcomers.map((user, i) =>
+        client(app, (i % 2 ? alice : bob).token).post(
+          `/conversations/${conversationId}/participants`,
+          { user_id: user.id },
+        ),
+      ),
+    );
+
+    expect(answers.map((res) => res.status)).toEqual(newcomers.map(() => 200));
+    expect(await participantsOf(conversationId)).toEqual(
+      [alice, bob, ...newcomers].map((u) => u.id).sort(),
+    );
+    const stored = await Conversation.findById(conversationId).lean();
+    expect(stored?.members.map((m) => m.user_id.toString()).sort()).toEqual(
+      [alice, bob, ...newcomers].map((u) => u.id).sort(),
+    );
+    expect(eventsOf(events, 'participantsChanged')).toHaveLength(newcomers.length);
+  });
 });
 
 describe('DELETE /api/chat/conversations/:id/participants/:userId', () => {
@@ -215,6 +240,28 @@ describe('DELETE /api/chat/conversations/:id/participants/:userId', () => {
     expectFailure(await api.delete(`/conversations/${conversationId}/participants/nope`), 400);
     expectFailure(await api.delete(`/conversations/nope/participants/${bob.id}`), 400);
     expect(await participantsOf(conversationId)).toEqual([alice.id, bob.id].sort());
+  });
+
+  it('hands removal to the longest-standing member once the creator has left, and back if the creator returns', async () => {
+    const { app } = buildTestApp();
+    const [creator, first, second, third] = await createUsers(4);
+    const conversationId = await createConversation([creator, first, second, third]);
+    const remove = (by: typeof creator, who: typeof creator) =>
+      client(app, by.token).delete(`/conversations/${conversationId}/participants/${who.id}`);
+
+    expect((await remove(creator, creator)).status).toBe(200);
+
+    expectFailure(await remove(second, third), 403, 'FORBIDDEN');
+    expect((await remove(first, third)).status).toBe(200);
+    expect(await participantsOf(conversationId)).toEqual([first.id, second.id].sort());
+
+    // The creator, added again, manages again.
+    await client(app, second.token)
+      .post(`/conversations/${conversationId}/participants`, { user_id: creator.id })
+      .expect(200);
+    expectFailure(await remove(first, second), 403, 'FORBIDDEN');
+    expect((await remove(creator, second)).status).toBe(200);
+    expect(await participantsOf(conversationId)).toEqual([creator.id, first.id].sort());
   });
 });
 
