@@ -26,6 +26,11 @@ export function shareInvalidations(
   cache.connect(
     {
       broadcast: async (invalidation) => {
+        // With a Redis link of this node down the emit cannot leave: not attempted
+        // (the adapter's count of nodes would fail inside Socket.IO, unhandled, and the
+        // change wait the whole deadline for nothing). Nodes that do hear Redis keep a
+        // stale entry for at most the TTL, as when one does not answer.
+        if (!clusterReliable()) throw new Error('Redis unreachable from this node');
         // Bounded: without Redis the adapter's emit never settles, and the change
         // that asked (a removal, a block) would never be answered.
         await withDeadline(

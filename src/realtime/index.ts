@@ -93,7 +93,7 @@ export function createRealtime(http: HttpServer, deps: RealtimeDeps): Realtime {
     adapter: withCheckedRecovery(deps.adapter ?? RecoveryAdapter),
   });
   const { chat, logger } = deps;
-  const socketsOf = userSocketCounter(io, Boolean(deps.adapter), logger);
+  const socketsOf = userSocketCounter(io, Boolean(deps.adapter), logger, deps.clusterReliable);
   const loadActor = deps.loadActor ?? loadActorFromDb;
   const authenticate = handshakeAuth(deps.verifier, loadActor, logger, {
     socketsOf,

@@ -3,6 +3,8 @@ import { Conversation } from '../../models';
 import { createConversation, createUsers } from '../factories';
 import { clusterTestRedis, sendOver, startServiceNode, type ServiceNode } from '../helpers/cluster';
 import { connectClient, record, settle, waitFor, type ClientSocket } from '../helpers/realtime';
+import { logMessage, startServiceProcess } from '../helpers/service-process';
+import { startTcpProxy } from '../helpers/tcp-proxy';
 import { joinHorseTrust, joinKarmyq } from '../helpers/realtime-suite';
 
 /**
@@ -69,6 +71,52 @@ describeWithRedis('cluster-wide state', () => {
     expect(leavingSaw).toEqual([{ message: expect.any(String), reconnect: true }]);
     expect(stayingSaw).toEqual([]);
     expect(onStaying.connected).toBe(true);
+  }, 60000);
+
+  it('answers a removal at once and admits handshakes while its Redis is unreachable, with nothing unhandled', async () => {
+    const redis = new URL(redisUrl);
+    const proxy = await startTcpProxy({ host: redis.hostname, port: Number(redis.port) });
+    const node = await startServiceProcess({ REDIS_URL: `redis://127.0.0.1:${proxy.port}` });
+    try {
+      const [a, b, c] = await createUsers(3);
+      const conv = await createConversation([a, b, c]);
+      proxy.cut();
+      // The node has noticed (its links watched): /ready says so.
+      for (let tries = 0; (await fetch(`${node.url}/ready`)).status !== 503; tries++) {
+        expect(tries).toBeLessThan(100);
+        await settle(100);
+      }
+
+      const started = Date.now();
+      const removal = await fetch(
+        `${node.url}/api/chat/conversations/${conv}/participants/${c.id}`,
+        {
+          method: 'DELETE',
+          headers: { Authorization: `Bearer ${a.token}` },
+        },
+      );
+      const tookMs = Date.now() - started;
+      const socket = await connectClient(node.url, b.token);
+      sockets.push(socket);
+      await settle(QUIET_MS);
+
+      expect(removal.status).toBe(200);
+      // Not the 6 s a node waits for others' confirmations when its emit can leave.
+      expect(tookMs).toBeLessThan(3000);
+      expect(socket.connected).toBe(true);
+      expect((await Conversation.findById(conv).lean())?.participants.map(String)).toEqual([
+        a.id,
+        b.id,
+      ]);
+      const messages = node.logs.map(logMessage);
+      expect(messages).not.toContain('unhandled promise rejection');
+      expect(messages).toContain(
+        'a node did not confirm a cache invalidation; its entry expires with the TTL',
+      );
+    } finally {
+      await node.stop();
+      await proxy.close();
+    }
   }, 60000);
 
   it('forgets its cached conversations when its Pub/Sub subscriber (not only its main connection) reconnects', async () => {
