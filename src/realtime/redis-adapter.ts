@@ -39,7 +39,15 @@ export async function connectScaleOut(
     connectTimeout: 5000,
     connectionName: `${nodeName}:main`,
   });
-  redis.on('error', (err: Error) => logger.warn({ err: { message: err.message } }, 'redis error'));
+  // One warning per outage: the client fails again at every reconnection attempt
+  // (a probe counted 212 warnings in one outage), and the loss itself is logged once.
+  let errorLogged = false;
+  redis.on('error', (err: Error) => {
+    if (errorLogged) return logger.debug({ err: { message: err.message } }, 'redis error');
+    errorLogged = true;
+    logger.warn({ err: { message: err.message } }, 'redis error');
+  });
+  redis.on('ready', () => (errorLogged = false));
   await redis.connect();
   const links = watchLinks(redis, nodeName, logger);
   const adapter = createAdapter(redis, {
