@@ -39,3 +39,18 @@ export async function requireParticipation(
   if (!conversation) throw new AppError('CONVERSATION_NOT_FOUND');
   return conversation;
 }
+
+/**
+ * The conversation's participants now: an announcement made seconds after its
+ * request (a lost reply found applied later) goes to these, not to a list read
+ * before someone was removed.
+ */
+export async function currentParticipants(
+  conversationId: Types.ObjectId,
+): Promise<Types.ObjectId[]> {
+  const found = await Conversation.collection.findOne<{ participants?: Types.ObjectId[] }>(
+    { _id: conversationId },
+    { projection: { participants: 1 } },
+  );
+  return found?.participants ?? [];
+}

@@ -4,6 +4,7 @@ import type { RateLimits } from '../lib/rate-limits';
 import { assertNotBlocked } from './blocks';
 import type { ChangeClock } from './change-clock';
 import type { ChatEventSink } from './chat-events';
+import { currentParticipants } from './conversation-access';
 import { requireParticipation } from './conversation.service';
 import { isDuplicateKeyOn } from './db-errors';
 import type { ParticipationCache, SendContext } from './participation-cache';
@@ -142,7 +143,9 @@ export function createMessageService(
       onLandedLater: async () => {
         await clock.stamp((at) => restampMessage(attempted._id, at));
         participation.noteSeq(conversation._id.toString(), attempted.seq);
-        announce(actor, conversation, attempted);
+        // Seconds later: notified are those taking part now, not when the send began.
+        const participants = await currentParticipants(conversation._id);
+        announce(actor, { ...conversation, participants }, attempted);
         await recordLastMessage(conversation, attempted).catch((err: unknown) => {
           events.reportError(err, `recording message ${attempted._id.toString()}`);
           recordLastMessageLater(conversation, attempted, events.reportError);

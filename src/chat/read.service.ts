@@ -4,6 +4,7 @@ import type { ChangeClock } from './change-clock';
 import type { ChatEventSink } from './chat-events';
 import { appliedAfterAll } from './read-back';
 import { retryLater } from './retry-later';
+import { currentParticipants } from './conversation-access';
 import { requireParticipation } from './conversation.service';
 import type { Actor } from './types';
 import { unreadCounts, type ReadStateRecord } from './unread';
@@ -69,10 +70,10 @@ export function createReadService(events: ChatEventSink, clock: ChangeClock) {
   ): Promise<ReadReceipt | null> {
     if (upToSeq <= 0) return null;
     const me = new Types.ObjectId(actor.id);
-    const announce = (readAt: Date) =>
+    const announce = (readAt: Date, participants = conversation.participants) =>
       events.messagesRead({
         conversationId: conversation._id.toString(),
-        participantIds: conversation.participants.map(String),
+        participantIds: participants.map(String),
         readerId: actor.id,
         upToSeq,
         upToMessageId,
@@ -129,7 +130,7 @@ export function createReadService(events: ChatEventSink, clock: ChangeClock) {
     me: Types.ObjectId,
     upToSeq: number,
     readAt: Date,
-    announce: (readAt: Date) => void,
+    announce: (readAt: Date, participants?: Types.ObjectId[]) => void,
   ): Promise<boolean> {
     try {
       const advanced = await Conversation.updateOne(
@@ -162,7 +163,7 @@ export function createReadService(events: ChatEventSink, clock: ChangeClock) {
         },
         onLandedLater: async () => {
           await clock.stamp((at) => applyRead(conversation, me, upToSeq, at));
-          announce(readAt);
+          announce(readAt, await currentParticipants(conversation._id));
         },
         report: events.reportError,
         context: `checking whether a read of ${conversation._id.toString()} was recorded`,

@@ -385,9 +385,18 @@ describe('database outage: the database server goes away mid-traffic and comes b
       });
     }, 30000);
 
-    it('refuses retryably when it cannot tell, announces the message once it can, and the retry replays it', async () => {
+    it('refuses retryably when it cannot tell, announces the message once it can (to those in the conversation then), and the retry replays it', async () => {
+      const [leaver] = await createUsers(1);
+      await request(service.url)
+        .post(`/api/chat/conversations/${conv}/participants`)
+        .set('Authorization', `Bearer ${sender.token}`)
+        .send({ user_id: leaver.id })
+        .expect(200);
       const socket = await joinedSocket(sender);
       const receiver = await joinedSocket(recipient);
+      const leaverSocket = await connectClient(service.url, leaver.token);
+      sockets.push(leaverSocket);
+      const leaverNotified = record(leaverSocket, 'message_notification');
       expect((await sendOverSocket(socket, send('warm'))).kind).toBe('stored');
       const received = record(receiver, 'new_message');
 
@@ -395,6 +404,11 @@ describe('database outage: the database server goes away mid-traffic and comes b
       const refused = await sendOverSocket(socket, send('unknown'), STALL_BOUND_MS + 4000);
       const storedDuringStall = await Message.countDocuments({ conversation_id: conv });
       proxy.restore();
+      // Removed before the background check finds the message (its first look is 0.5 s on).
+      await request(service.url)
+        .delete(`/api/chat/conversations/${conv}/participants/${leaver.id}`)
+        .set('Authorization', `Bearer ${sender.token}`)
+        .expect(200);
       // The background read-back (0.5, 2, 8 s after the failure) finds it and announces it.
       await waitFor(() => received.length === 1, 15000);
       const retried = await sendOverSocket(socket, send('unknown'));
@@ -408,6 +422,8 @@ describe('database outage: the database server goes away mid-traffic and comes b
       expect(storedDuringStall).toBe(2);
       expect(received).toEqual([expect.objectContaining({ seq: 2, text: 'message unknown' })]);
       expect(retried).toMatchObject({ kind: 'stored', message: { seq: 2 } });
+      // Notified of the message before the removal, not of the one announced after it.
+      expect(leaverNotified.map((n) => (n as { seq: number }).seq)).toEqual([1]);
       const conversation = await Conversation.findById(conv).lean();
       expect(conversation).toMatchObject({ last_seq: 2, last_message: { seq: 2 } });
     }, 45000);
