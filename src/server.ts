@@ -133,6 +133,7 @@ export async function startServer(
     metrics,
     adapter: scaleOut?.adapter,
     clusterReliable: scaleOut?.connected,
+    clusterCanPublish: scaleOut?.canPublish,
     corsOrigins: config.corsOrigins,
     reauthGraceMs: config.reauthGraceMs,
     roomAuditIntervalMs: config.roomAuditIntervalMs,

@@ -144,7 +144,10 @@ export function createMessageService(
         await clock.stamp((at) => restampMessage(attempted._id, at));
         participation.noteSeq(conversation._id.toString(), attempted.seq);
         // Seconds later: notified are those taking part now, not when the send began.
-        const participants = await currentParticipants(conversation._id);
+        // (The list read before, if this read fails: announcing matters more.)
+        const participants = await currentParticipants(conversation._id).catch(
+          () => conversation.participants,
+        );
         announce(actor, { ...conversation, participants }, attempted);
         await recordLastMessage(conversation, attempted).catch((err: unknown) => {
           events.reportError(err, `recording message ${attempted._id.toString()}`);

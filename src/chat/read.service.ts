@@ -79,9 +79,28 @@ export function createReadService(events: ChatEventSink, clock: ChangeClock) {
         upToMessageId,
         readAt,
       });
+    /**
+     * News when the horizon passed other people's messages. Marking none does not
+     * say it did not: in a group, or a conversation that was one, another member may
+     * have marked them already (one is_read per message). A horizon over only the
+     * reader's own messages is not news. Told after the answer (the check may read):
+     * the read is committed either way.
+     */
+    const announceIfNews = (
+      readAt: Date,
+      markedCount: number | null,
+      participants?: Types.ObjectId[],
+    ) => {
+      if (markedCount !== 0) return announce(readAt, participants);
+      const before = conversation.members?.find((m) => sameId(m.user_id, me))?.read_seq ?? 0;
+      void othersWroteBetween(conversation._id, me, before, upToSeq)
+        // If it cannot be told, say it: a receipt too many is harmless.
+        .catch(() => true)
+        .then((news) => news && announce(readAt, participants));
+    };
     const outcome = await clock.stamp(async (readAt) => {
       // The commit point: the horizon. What follows is done for it (or retried).
-      if (!(await advancedHorizon(conversation, me, upToSeq, readAt, announce))) return null;
+      if (!(await advancedHorizon(conversation, me, upToSeq, readAt, announceIfNews))) return null;
       try {
         return { readAt, markedCount: await applyRead(conversation, me, upToSeq, readAt) };
       } catch (err) {
@@ -105,18 +124,7 @@ export function createReadService(events: ChatEventSink, clock: ChangeClock) {
       read_at: outcome.readAt.toISOString(),
       marked_count: outcome.markedCount ?? 0,
     };
-    // News when the horizon passed other people's messages. Marking none does not say
-    // it did not: in a group, or a conversation that was one, another member may have
-    // marked them already (one is_read per message). A horizon over only the reader's
-    // own messages is not news.
-    const before = conversation.members?.find((m) => sameId(m.user_id, me))?.read_seq ?? 0;
-    if (
-      outcome.markedCount !== 0 ||
-      // The read is committed: if this cannot be told, say it (a receipt too many is harmless).
-      (await othersWroteBetween(conversation._id, me, before, upToSeq).catch(() => true))
-    ) {
-      announce(outcome.readAt);
-    }
+    announceIfNews(outcome.readAt, outcome.markedCount);
     return receipt;
   }
 
@@ -130,7 +138,7 @@ export function createReadService(events: ChatEventSink, clock: ChangeClock) {
     me: Types.ObjectId,
     upToSeq: number,
     readAt: Date,
-    announce: (readAt: Date, participants?: Types.ObjectId[]) => void,
+    announceIfNews: (readAt: Date, markedCount: number, participants?: Types.ObjectId[]) => void,
   ): Promise<boolean> {
     try {
       const advanced = await Conversation.updateOne(
@@ -162,8 +170,12 @@ export function createReadService(events: ChatEventSink, clock: ChangeClock) {
           return ours ? true : null;
         },
         onLandedLater: async () => {
-          await clock.stamp((at) => applyRead(conversation, me, upToSeq, at));
-          announce(readAt, await currentParticipants(conversation._id));
+          const marked = await clock.stamp((at) => applyRead(conversation, me, upToSeq, at));
+          // Seconds later: told are those taking part now (or, failing that read, then).
+          const participants = await currentParticipants(conversation._id).catch(
+            () => conversation.participants,
+          );
+          announceIfNews(readAt, marked, participants);
         },
         report: events.reportError,
         context: `checking whether a read of ${conversation._id.toString()} was recorded`,

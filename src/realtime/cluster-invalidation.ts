@@ -15,9 +15,9 @@ const INVALIDATION_TIMEOUT_MS = 6000;
 export function shareInvalidations(
   io: ChatServer,
   cache: ParticipationCache,
-  clusterReliable: () => boolean,
-  logger: Logger,
+  cluster: { reliable: () => boolean; canPublish: () => boolean; logger: Logger },
 ): void {
+  const { logger } = cluster;
   io.on('participation_invalidate', (invalidation, done) => {
     if (isInvalidation(invalidation)) cache.apply(invalidation);
     else cache.clear();
@@ -26,11 +26,11 @@ export function shareInvalidations(
   cache.connect(
     {
       broadcast: async (invalidation) => {
-        // With a Redis link of this node down the emit cannot leave: not attempted
-        // (the adapter's count of nodes would fail inside Socket.IO, unhandled, and the
-        // change wait the whole deadline for nothing). Nodes that do hear Redis keep a
-        // stale entry for at most the TTL, as when one does not answer.
-        if (!clusterReliable()) throw new Error('Redis unreachable from this node');
+        // With this node's main Redis connection down the emit cannot leave: not
+        // attempted (the adapter's count of nodes would fail inside Socket.IO,
+        // unhandled, and the change wait the whole deadline for nothing). Nodes that do
+        // hear Redis keep a stale entry for at most the TTL, as when one does not answer.
+        if (!cluster.canPublish()) throw new Error('Redis unreachable from this node');
         // Bounded: without Redis the adapter's emit never settles, and the change
         // that asked (a removal, a block) would never be answered.
         await withDeadline(
@@ -38,7 +38,7 @@ export function shareInvalidations(
           INVALIDATION_TIMEOUT_MS,
         );
       },
-      reliable: clusterReliable,
+      reliable: cluster.reliable,
     },
     (err) =>
       logger.warn(

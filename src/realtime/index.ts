@@ -44,6 +44,8 @@ export interface RealtimeDeps {
   adapter?: ServerOptions['adapter'];
   /** With a cluster adapter: false while this node may miss other nodes' messages. */
   clusterReliable?: () => boolean;
+  /** Cluster mode: whether this node can publish to Redis now (redis-adapter.ts canPublish). */
+  clusterCanPublish?: () => boolean;
   lifecycle?: Lifecycle;
   metrics?: Metrics;
   /** Browser origins allowed to open a socket; default any. */
@@ -93,7 +95,8 @@ export function createRealtime(http: HttpServer, deps: RealtimeDeps): Realtime {
     adapter: withCheckedRecovery(deps.adapter ?? RecoveryAdapter),
   });
   const { chat, logger } = deps;
-  const socketsOf = userSocketCounter(io, Boolean(deps.adapter), logger, deps.clusterReliable);
+  const canPublish = deps.clusterCanPublish ?? (() => true);
+  const socketsOf = userSocketCounter(io, Boolean(deps.adapter), logger, canPublish);
   const loadActor = deps.loadActor ?? loadActorFromDb;
   const authenticate = handshakeAuth(deps.verifier, loadActor, logger, {
     socketsOf,
@@ -114,7 +117,11 @@ export function createRealtime(http: HttpServer, deps: RealtimeDeps): Realtime {
   });
   const detach = attachBroadcaster(io, chat.events);
   if (deps.adapter) {
-    shareInvalidations(io, chat.participation, deps.clusterReliable ?? (() => true), logger);
+    shareInvalidations(io, chat.participation, {
+      reliable: deps.clusterReliable ?? (() => true),
+      canPublish,
+      logger,
+    });
   }
   const stopAudits = deps.adapter
     ? auditRoomsEvery(io, deps.roomAuditIntervalMs ?? 0, logger)

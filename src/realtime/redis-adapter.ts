@@ -21,6 +21,11 @@ export interface ScaleOut {
    * other nodes may be missed meanwhile.
    */
   connected(): boolean;
+  /**
+   * Whether this node's main connection is ready: what it publishes (broadcasts,
+   * server-side emits) and the adapter's count of nodes go over that one alone.
+   */
+  canPublish(): boolean;
   /** Called whenever one of those connections closes or becomes ready again. */
   onLinkChange(listener: () => void): void;
   close(): Promise<void>;
@@ -73,6 +78,7 @@ export async function connectScaleOut(
       }
     },
     connected: links.allUsable,
+    canPublish: () => redis.status === 'ready',
     onLinkChange: (listener) => links.onChange(listener),
     async close() {
       redis.disconnect();
