@@ -186,7 +186,9 @@ async function updateMembership(
   const canonical = participantKey(participants, stored.listing_id ?? null);
   const apply = (key: string) =>
     Conversation.updateOne(
-      { _id: stored._id, participants: { $size: stored.participants.length } },
+      // The exact list read (order included): an add and a removal of others landing
+      // in between keep the size and would pass a size check, yet change who manages.
+      { _id: stored._id, participants: stored.participants },
       { ...change, $set: { ...(change.$set as object | undefined), participant_key: key } },
     );
   let result;

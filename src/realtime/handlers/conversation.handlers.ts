@@ -31,16 +31,17 @@ export function conversationHandlers(chat: ChatServices): SocketEventTable {
               sameKindToo: true,
             })),
         });
+        // The token expired while the membership was read: refused, whatever else
+        // happened. The suspension took the socket out of the rooms it had then, not
+        // this one, so it leaves here too.
+        if (socket.data.tokenExpired) {
+          if (!superseded) await socket.leave(room);
+          throw new AppError('TOKEN_EXPIRED');
+        }
         if (superseded) return { success: true, data: { conversation_id: conversationId } };
         // Only participants join (a removal while joining takes the socket out again);
         // for anyone else the conversation "does not exist".
         if (!joined.has(conversationId)) throw new AppError('CONVERSATION_NOT_FOUND');
-        // The token expired while the membership was read: the suspension took the
-        // socket out of the rooms it had then, not this one, so leave it here too.
-        if (socket.data.tokenExpired) {
-          await socket.leave(room);
-          throw new AppError('TOKEN_EXPIRED');
-        }
         return { success: true, data: { conversation_id: conversationId } };
       }),
 

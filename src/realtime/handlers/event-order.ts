@@ -1,7 +1,10 @@
 import type { ChatSocket } from '../socket-types';
 
-/** Keys whose order one socket keeps at once (a client acts in a few conversations at a time). */
-const ORDERED_KEYS_PER_SOCKET = 32;
+/**
+ * Records one socket keeps before pruning those nothing in flight can need (a
+ * client acts in a few conversations at a time; a reconnect re-joins many).
+ */
+const PRUNE_ABOVE_KEYS = 32;
 
 /**
  * Events of one socket take effect in the order it sent them, where one kind
@@ -18,7 +21,8 @@ const ORDERED_KEYS_PER_SOCKET = 32;
  */
 interface SocketOrder {
   arrived: number;
-  inFlight: number;
+  /** Arrival numbers of the events still running. */
+  inFlight: Set<number>;
   applied: Map<string, { number: number; kind: string }>;
 }
 
@@ -39,17 +43,17 @@ export async function inArrivalOrder<T>(
 ): Promise<T> {
   let order = orders.get(socket);
   if (!order) {
-    order = { arrived: 0, inFlight: 0, applied: new Map() };
+    order = { arrived: 0, inFlight: new Set(), applied: new Map() };
     orders.set(socket, order);
   }
-  order.inFlight += 1;
   const arrival = { socket, number: ++order.arrived };
+  order.inFlight.add(arrival.number);
   try {
     return await work(arrival);
   } finally {
-    order.inFlight -= 1;
+    order.inFlight.delete(arrival.number);
     // Nothing older is in flight any more: nothing left to compare against.
-    if (order.inFlight === 0) orders.delete(socket);
+    if (order.inFlight.size === 0) orders.delete(socket);
   }
 }
 
@@ -71,10 +75,19 @@ export function overtaken(
   if (newest && newest.number > arrival.number) {
     return Boolean(options.sameKindToo) || newest.kind !== kind;
   }
-  order.applied.delete(key); // re-inserted last: the least recent key goes first
   order.applied.set(key, { number: arrival.number, kind });
-  if (order.applied.size > ORDERED_KEYS_PER_SOCKET) {
-    order.applied.delete(order.applied.keys().next().value as string);
-  }
+  if (order.applied.size > PRUNE_ABOVE_KEYS) prune(order);
   return false;
+}
+
+/**
+ * Drops what no event still running can be compared against: records older than
+ * the oldest event in flight. (Dropping by count could forget a leave that a
+ * slower join sent before it still has to yield to.)
+ */
+function prune(order: SocketOrder): void {
+  const oldest = Math.min(...order.inFlight);
+  for (const [key, record] of order.applied) {
+    if (record.number < oldest) order.applied.delete(key);
+  }
 }
