@@ -3,7 +3,6 @@ import { toAppError } from '../lib/error-mapping';
 import { countFailure } from '../lib/metrics';
 import type { RealtimeContext } from './context';
 import type { AckBody, ClientToServerEvents } from './contract';
-import { BUDGETED_EVENTS, takeEventBudget } from './event-budget';
 import type { ChatSocket } from './socket-types';
 
 /**
@@ -94,10 +93,6 @@ async function answer(
   if (ctx.lifecycle.draining) return respond(refusal(new AppError('SHUTTING_DOWN')));
   if (socket.data.tokenExpired && !ANSWERED_WHILE_EXPIRED.has(event)) {
     return respond(refusal(new AppError('TOKEN_EXPIRED')));
-  }
-  const waitMs = BUDGETED_EVENTS.has(event) ? takeEventBudget(socket) : 0;
-  if (waitMs > 0) {
-    return respond(refusal(AppError.rateLimited(waitMs, 'Too many events: slow down')));
   }
   await ctx.lifecycle.track(async () => {
     let body: AckBody | void;
