@@ -144,10 +144,9 @@ export function createMessageService(
         await clock.stamp((at) => restampMessage(attempted._id, at));
         participation.noteSeq(conversation._id.toString(), attempted.seq);
         // Seconds later: notified are those taking part now, not when the send began.
-        // (The list read before, if this read fails: announcing matters more.)
-        const participants = await currentParticipants(conversation._id).catch(
-          () => conversation.participants,
-        );
+        // If that read fails, the conversation's rooms (whose members are current) still
+        // get it, but no personal notification goes out on a list that may be stale.
+        const participants = await currentParticipants(conversation._id).catch(() => []);
         announce(actor, { ...conversation, participants }, attempted);
         await recordLastMessage(conversation, attempted).catch((err: unknown) => {
           events.reportError(err, `recording message ${attempted._id.toString()}`);

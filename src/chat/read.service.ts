@@ -83,20 +83,20 @@ export function createReadService(events: ChatEventSink, clock: ChangeClock) {
      * News when the horizon passed other people's messages. Marking none does not
      * say it did not: in a group, or a conversation that was one, another member may
      * have marked them already (one is_read per message). A horizon over only the
-     * reader's own messages is not news. Told after the answer (the check may read):
-     * the read is committed either way.
+     * reader's own messages is not news. Told before the answer, so a client that
+     * waits for each answer gets its receipts in order.
      */
-    const announceIfNews = (
+    const announceIfNews = async (
       readAt: Date,
       markedCount: number | null,
       participants?: Types.ObjectId[],
     ) => {
-      if (markedCount !== 0) return announce(readAt, participants);
       const before = conversation.members?.find((m) => sameId(m.user_id, me))?.read_seq ?? 0;
-      void othersWroteBetween(conversation._id, me, before, upToSeq)
+      const news =
+        markedCount !== 0 ||
         // If it cannot be told, say it: a receipt too many is harmless.
-        .catch(() => true)
-        .then((news) => news && announce(readAt, participants));
+        (await othersWroteBetween(conversation._id, me, before, upToSeq).catch(() => true));
+      if (news) announce(readAt, participants);
     };
     const outcome = await clock.stamp(async (readAt) => {
       // The commit point: the horizon. What follows is done for it (or retried).
@@ -124,7 +124,7 @@ export function createReadService(events: ChatEventSink, clock: ChangeClock) {
       read_at: outcome.readAt.toISOString(),
       marked_count: outcome.markedCount ?? 0,
     };
-    announceIfNews(outcome.readAt, outcome.markedCount);
+    await announceIfNews(outcome.readAt, outcome.markedCount);
     return receipt;
   }
 
@@ -138,7 +138,11 @@ export function createReadService(events: ChatEventSink, clock: ChangeClock) {
     me: Types.ObjectId,
     upToSeq: number,
     readAt: Date,
-    announceIfNews: (readAt: Date, markedCount: number, participants?: Types.ObjectId[]) => void,
+    announceIfNews: (
+      readAt: Date,
+      markedCount: number,
+      participants?: Types.ObjectId[],
+    ) => Promise<void>,
   ): Promise<boolean> {
     try {
       const advanced = await Conversation.updateOne(
@@ -175,7 +179,7 @@ export function createReadService(events: ChatEventSink, clock: ChangeClock) {
           const participants = await currentParticipants(conversation._id).catch(
             () => conversation.participants,
           );
-          announceIfNews(readAt, marked, participants);
+          await announceIfNews(readAt, marked, participants);
         },
         report: events.reportError,
         context: `checking whether a read of ${conversation._id.toString()} was recorded`,

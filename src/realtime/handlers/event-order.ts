@@ -5,6 +5,8 @@ import type { ChatSocket } from '../socket-types';
  * client acts in a few conversations at a time; a reconnect re-joins many).
  */
 const PRUNE_ABOVE_KEYS = 32;
+/** The most records one socket keeps, whatever is in flight. */
+const MAX_KEYS = 256;
 
 /**
  * Events of one socket take effect in the order it sent them, where one kind
@@ -75,6 +77,7 @@ export function overtaken(
   if (newest && newest.number > arrival.number) {
     return Boolean(options.sameKindToo) || newest.kind !== kind;
   }
+  order.applied.delete(key); // re-inserted last: the map runs from least to most recent
   order.applied.set(key, { number: arrival.number, kind });
   if (order.applied.size > PRUNE_ABOVE_KEYS) prune(order);
   return false;
@@ -83,11 +86,18 @@ export function overtaken(
 /**
  * Drops what no event still running can be compared against: records older than
  * the oldest event in flight. (Dropping by count could forget a leave that a
- * slower join sent before it still has to yield to.)
+ * slower join sent before it still has to yield to.) Past MAX_KEYS, a flood of
+ * distinct conversations while one event is stuck, the least recent go anyway:
+ * memory stays bounded, and only that flooding client's own order can suffer.
  */
 function prune(order: SocketOrder): void {
-  const oldest = Math.min(...order.inFlight);
+  // The set keeps insertion order, and numbers are inserted rising: first = oldest.
+  const oldest = order.inFlight.values().next().value ?? Infinity;
   for (const [key, record] of order.applied) {
     if (record.number < oldest) order.applied.delete(key);
+  }
+  for (const key of order.applied.keys()) {
+    if (order.applied.size <= MAX_KEYS) break;
+    order.applied.delete(key);
   }
 }
