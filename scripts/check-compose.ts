@@ -10,6 +10,7 @@ type Service = {
   build?: unknown;
   healthcheck?: { test?: unknown };
   environment?: Record<string, string>;
+  profiles?: string[];
 };
 const doc = parse(readFileSync('docker-compose.yml', 'utf8')) as {
   services?: Record<string, Service>;
@@ -24,6 +25,14 @@ for (const name of ['mongo', 'app']) {
 }
 if (!String(services.app?.environment?.MONGODB_URI ?? '').includes('replicaSet=')) {
   problems.push('app MONGODB_URI should name the replica set');
+}
+// Every service running the app has a profile: without one it would also start with the
+// scale profile, a node outside the cluster on the same database.
+for (const [name, service] of Object.entries(services)) {
+  const runsApp = Boolean(service.build) || name.startsWith('app');
+  if (runsApp && !(service.profiles ?? []).length) {
+    problems.push(`app service "${name}" needs a profile`);
+  }
 }
 // The scale profile: two app replicas on Redis behind a proxy.
 for (const name of ['redis', 'app1', 'app2', 'proxy']) {

@@ -130,6 +130,13 @@ function redisKeyPrefix(value: string | undefined): string {
 export function loadConfig(env: Env = process.env): Config {
   const nodeEnv = env.NODE_ENV || 'development';
   const mongodbUri = env.MONGODB_URI || undefined;
+  // The embedded database keeps everything in memory: a production node on it would
+  // lose every message at its next restart, while /ready said all was well.
+  if (!mongodbUri && nodeEnv === 'production') {
+    throw new ConfigError(
+      'MONGODB_URI is required when NODE_ENV=production (the embedded database is for development)',
+    );
+  }
   if (mongodbUri && !/^mongodb(\+srv)?:\/\//.test(mongodbUri)) {
     throw new ConfigError('MONGODB_URI must start with mongodb:// or mongodb+srv://');
   }

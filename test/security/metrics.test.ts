@@ -137,7 +137,11 @@ describe('GET /metrics with METRICS_TOKEN', () => {
 });
 
 describe('GET /metrics off (production without METRICS_TOKEN)', () => {
-  const suite = useSecureServer({ NODE_ENV: 'production', JWT_SECRET: 'p'.repeat(40) });
+  const suite = useSecureServer({
+    NODE_ENV: 'production',
+    JWT_SECRET: 'p'.repeat(40),
+    MONGODB_URI: 'mongodb://127.0.0.1:27017',
+  });
 
   it('answers 404 and collects nothing, since nobody could read it', async () => {
     const res = await request(suite.server.http).get('/metrics');
@@ -148,7 +152,11 @@ describe('GET /metrics off (production without METRICS_TOKEN)', () => {
 });
 
 describe('METRICS_TOKEN configuration', () => {
-  const production = { NODE_ENV: 'production', JWT_SECRET: 'p'.repeat(40) };
+  const production = {
+    NODE_ENV: 'production',
+    JWT_SECRET: 'p'.repeat(40),
+    MONGODB_URI: 'mongodb://127.0.0.1:27017',
+  };
 
   it('turns /metrics off in production without a token, and leaves it open in development', () => {
     expect(loadConfig(production).metricsAccess).toBe('off');
@@ -160,5 +168,16 @@ describe('METRICS_TOKEN configuration', () => {
 
   it('refuses a token shorter than 16 characters', () => {
     expect(() => loadConfig({ METRICS_TOKEN: 'short' })).toThrow(ConfigError);
+  });
+});
+
+describe('production configuration', () => {
+  it('refuses to start without MONGODB_URI (the embedded database is in memory), and accepts one', () => {
+    const production = { NODE_ENV: 'production', JWT_SECRET: 'p'.repeat(40) };
+    expect(() => loadConfig(production)).toThrow(/MONGODB_URI is required/);
+    expect(loadConfig({ ...production, MONGODB_URI: 'mongodb://db:27017/chat' }).mongodbUri).toBe(
+      'mongodb://db:27017/chat',
+    );
+    expect(loadConfig({ NODE_ENV: 'development' }).mongodbUri).toBeUndefined();
   });
 });
