@@ -11,8 +11,9 @@ export function isObjectIdString(value: unknown): value is string {
 /** Parses an id from client input, or throws 400 naming the field. */
 export function parseObjectId(value: unknown, field: string): Types.ObjectId {
   if (!isObjectIdString(value)) {
+    // Worded as REST's validators word it (common.validators.ts): one mistake, one answer.
     throw new AppError('VALIDATION_FAILED', `${field} must be a valid id`, [
-      { field, message: 'must be a 24-character hex ObjectId' },
+      { field, message: 'must be a valid id' },
     ]);
   }
   return new Types.ObjectId(value);

@@ -1,6 +1,6 @@
 import { MESSAGE_TEXT_MAX } from '../../models';
 import { AppError } from '../lib/errors';
-import { isObjectIdString } from './ids';
+import { parseObjectId } from './ids';
 
 /** Input rules shared by REST validators and socket payload checks. */
 export { MESSAGE_TEXT_MAX };
@@ -63,13 +63,8 @@ export function checkedClientMessageId(value: unknown): string | undefined {
  */
 export function assertClaimedUser(claimed: unknown, actorId: string, field: string): void {
   if (claimed === undefined || claimed === null) return;
-  // Not an id at all: an input mistake, named as REST's validators name it.
-  if (!isObjectIdString(claimed)) {
-    throw new AppError('VALIDATION_FAILED', `${field} must be a valid id`, [
-      { field, message: 'must be a 24-character hex ObjectId' },
-    ]);
-  }
-  if (claimed.toLowerCase() !== actorId) {
+  // Not an id at all: an input mistake (VALIDATION_FAILED), not another user.
+  if (parseObjectId(claimed, field).toHexString() !== actorId) {
     throw new AppError('FORBIDDEN', `${field} does not match the authenticated user`);
   }
 }

@@ -17,6 +17,11 @@ export type SocketEventHandler = (socket: ChatSocket, payload: unknown) => Promi
 
 export type SocketEventTable = Partial<Record<keyof ClientToServerEvents, SocketEventHandler>>;
 
+/** The answer of an event done for a conversation (join, leave, typing): `{success, data: {conversation_id}}`. */
+export function conversationAck(conversationId: string) {
+  return { success: true as const, data: { conversation_id: conversationId } };
+}
+
 /** The only event a socket whose token has expired may send: it is how the socket recovers. */
 const ANSWERED_WHILE_EXPIRED: ReadonlySet<string> = new Set(['authenticate']);
 

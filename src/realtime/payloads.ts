@@ -1,4 +1,4 @@
-import { isObjectIdString } from '../chat/ids';
+import { isObjectIdString, parseObjectId } from '../chat/ids';
 import { assertClaimedUser, assertTextMessage, checkedText } from '../chat/rules';
 import { AppError } from '../lib/errors';
 import type { Dialect } from './rooms';
@@ -21,13 +21,9 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   );
 }
 
+/** The id in lower case, the form room names and comparisons use. */
 function conversationIdFrom(value: unknown): string {
-  if (!isObjectIdString(value)) {
-    throw new AppError('VALIDATION_FAILED', 'conversation_id must be a valid id', [
-      { field: 'conversation_id', message: 'must be a valid id' },
-    ]);
-  }
-  return value.toLowerCase();
+  return parseObjectId(value, 'conversation_id').toHexString();
 }
 
 /** `"<conversationId>"` (Horse Trust) or `{conversation_id, user_id}` (Karmyq). */

@@ -1,5 +1,5 @@
 import type { ChatServices } from '../../chat';
-import type { SocketEventTable } from '../ack';
+import { conversationAck, type SocketEventTable } from '../ack';
 import { AppError } from '../../lib/errors';
 import { parseConversationRef } from '../payloads';
 import { joinAllowedRooms } from '../room-check';
@@ -38,11 +38,11 @@ export function conversationHandlers(chat: ChatServices): SocketEventTable {
           if (!superseded) await socket.leave(room);
           throw new AppError('TOKEN_EXPIRED');
         }
-        if (superseded) return { success: true, data: { conversation_id: conversationId } };
+        if (superseded) return conversationAck(conversationId);
         // Only participants join (a removal while joining takes the socket out again);
         // for anyone else the conversation "does not exist".
         if (!joined.has(conversationId)) throw new AppError('CONVERSATION_NOT_FOUND');
-        return { success: true, data: { conversation_id: conversationId } };
+        return conversationAck(conversationId);
       }),
 
     leave_conversation: (socket, payload) =>
@@ -52,7 +52,7 @@ export function conversationHandlers(chat: ChatServices): SocketEventTable {
         // Never overtaken (nothing is awaited before it); recorded for the joins before it.
         overtaken(arrival, membershipKey(conversationId), 'leave');
         await Promise.all(allConversationRooms(conversationId).map((room) => socket.leave(room)));
-        return { success: true, data: { conversation_id: conversationId } };
+        return conversationAck(conversationId);
       }),
 
     async mark_read(socket, payload) {

@@ -3,7 +3,7 @@ import { assertNotBlocked } from '../../chat/blocks';
 import { requireParticipation } from '../../chat/conversation.service';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { AppError } from '../../lib/errors';
-import type { SocketEventTable } from '../ack';
+import { conversationAck, type SocketEventTable } from '../ack';
 import { parseConversationRef } from '../payloads';
 import { allConversationRooms, conversationRoom, userRoom } from '../rooms';
 import type { ChatSocket } from '../socket-types';
@@ -51,7 +51,7 @@ export function typingHandlers(chat: ChatServices): SocketEventTable {
     // Answered either way: the event was taken, a later one already said the opposite
     // (two starts out of order say the same thing, so both are relayed).
     if (overtaken(arrival, `typing:${conversationId}`, typing ? 'start' : 'stop')) {
-      return accepted(conversationId);
+      return conversationAck(conversationId);
     }
     return relay(socket, conversationId, typing);
   };
@@ -87,9 +87,5 @@ async function relay(socket: ChatSocket, conversationId: string, typing: boolean
     others(conversationRoom(conversationId, 'horse_trust')).emit('user_stop_typing', horseTrust);
     others(conversationRoom(conversationId, 'karmyq')).emit('user_stopped_typing', karmyq);
   }
-  return accepted(conversationId);
-}
-
-function accepted(conversationId: string) {
-  return { success: true as const, data: { conversation_id: conversationId } };
+  return conversationAck(conversationId);
 }
