@@ -82,7 +82,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(drainGuard(lifecycle));
   app.use(['/api/chat', '/messages'], refuseHead);
   app.use(express.json({ limit: deps.bodyLimit ?? '32kb', strict: true }));
-  const authenticated = authenticate(deps.verifier, deps.loadActor ?? loadActor);
+  const authenticated = authenticate(deps.verifier, deps.loadActor ?? loadActor, deps.chat.limits);
   const databaseUp = databaseGuard(deps.databaseConnected ?? (() => true));
   app.use('/api/chat', databaseUp, chatRoutes(deps.chat, authenticated));
   app.use('/messages', databaseUp, karmyqRoutes(deps.chat, authenticated));

@@ -57,6 +57,9 @@ export type GcThreadsMode = 'auto' | 'main' | 'default';
 export interface RateLimitConfig {
   sendPerSecond: number;
   sendBurst: number;
+  /** Any authenticated REST request, reads included (each action's own limit still applies). */
+  requestsPerSecond: number;
+  requestsBurst: number;
   conversationsPerHour: number;
   socketsPerUser: number;
 }
@@ -187,6 +190,8 @@ export function loadConfig(env: Env = process.env): Config {
     limits: {
       sendPerSecond: intFrom(env, 'RATE_SEND_PER_SEC', 5, 1, 100000),
       sendBurst: intFrom(env, 'RATE_SEND_BURST', 20, 0, 100000),
+      requestsPerSecond: intFrom(env, 'RATE_REQUESTS_PER_SEC', 20, 1, 100000),
+      requestsBurst: intFrom(env, 'RATE_REQUESTS_BURST', 200, 0, 100000),
       conversationsPerHour: intFrom(env, 'RATE_CONVERSATIONS_PER_HOUR', 60, 1, 1000000),
       socketsPerUser: intFrom(env, 'MAX_SOCKETS_PER_USER', 10, 1, 100000),
     },

@@ -9,7 +9,8 @@ import {
 import type { RateLimitConfig } from '../config';
 import { AppError } from './errors';
 
-export type LimitedAction = 'send' | 'create_conversation';
+/** `request`: any authenticated REST request (reads included), on top of its own action's limit. */
+export type LimitedAction = 'send' | 'create_conversation' | 'request';
 
 /**
  * Per-user limits shared by REST and every socket of the user (the key is the
@@ -40,6 +41,10 @@ function limiter(
     duration,
     keyPrefix: `${redis.keyPrefix}:rl:${prefix}`,
     insuranceLimiter: memory,
+    // At once while the connection is down: a command would otherwise wait in the
+    // client's offline queue for two reconnection attempts (each up to the 5 s
+    // connect timeout when Redis hangs) before the fallback, holding every send.
+    rejectIfRedisNotReady: true,
   });
 }
 
@@ -49,16 +54,24 @@ export interface RedisStore {
   keyPrefix: string;
 }
 
+/** A sustained rate per second, plus a burst allowance spread over 10 s (none when 0). */
+function perSecondWithBurst(
+  perSecond: number,
+  burst: number,
+  prefix: string,
+  redis?: RedisStore,
+): Consumer {
+  const sustained = limiter(perSecond, 1, prefix, redis);
+  return burst > 0
+    ? new BurstyRateLimiter(sustained, limiter(burst, 10, `${prefix}_burst`, redis))
+    : sustained;
+}
+
 export function createRateLimits(config: RateLimitConfig, redis?: RedisStore): RateLimits {
-  // Sustained rate per second, plus a burst allowance spread over 10 s.
-  const sustained = limiter(config.sendPerSecond, 1, 'send', redis);
-  const send: Consumer =
-    config.sendBurst > 0
-      ? new BurstyRateLimiter(sustained, limiter(config.sendBurst, 10, 'send_burst', redis))
-      : sustained;
   const consumers: Record<LimitedAction, Consumer> = {
-    send,
+    send: perSecondWithBurst(config.sendPerSecond, config.sendBurst, 'send', redis),
     create_conversation: limiter(config.conversationsPerHour, 3600, 'conv_create', redis),
+    request: perSecondWithBurst(config.requestsPerSecond, config.requestsBurst, 'request', redis),
   };
   return {
     socketsPerUser: config.socketsPerUser,

@@ -3,6 +3,7 @@ import { toAppError } from '../lib/error-mapping';
 import { countFailure } from '../lib/metrics';
 import type { RealtimeContext } from './context';
 import type { AckBody, ClientToServerEvents } from './contract';
+import { SocketGate } from './socket-gate';
 import type { ChatSocket } from './socket-types';
 
 /**
@@ -25,6 +26,15 @@ export function conversationAck(conversationId: string) {
 /** The only event a socket whose token has expired may send: it is how the socket recovers. */
 const ANSWERED_WHILE_EXPIRED: ReadonlySet<string> = new Set(['authenticate']);
 
+/**
+ * Events that bypass the per-socket gate: a send has its own queue, one at a
+ * time per socket with a bound (message.handlers.ts), and its rate limit.
+ */
+const OWN_QUEUE: ReadonlySet<string> = new Set(['send_message']);
+
+/** One error for every refusal of a full line: a flood is refused without a stack trace each. */
+const LINE_FULL = new AppError('RATE_LIMITED', 'Too many events waiting on this socket: slow down');
+
 /** The answer to an event no handler takes, when the client asked for one. */
 const UNKNOWN_EVENT = failureBody(new AppError('ROUTE_NOT_FOUND', 'Unknown event'));
 
@@ -41,11 +51,19 @@ export function socketEventDispatcher(tables: SocketEventTable[], ctx: RealtimeC
       if (handler) routes.set(event, handler);
     }
   }
+  const gate = new SocketGate();
   // Socket.IO calls an onAny listener with the socket as `this`.
   return function dispatch(this: ChatSocket, event: unknown, ...args: unknown[]): void {
     const handler = typeof event === 'string' ? routes.get(event) : undefined;
     if (handler) {
-      void answer(this, event as string, handler, args, ctx);
+      void answer(
+        this,
+        event as string,
+        handler,
+        args,
+        ctx,
+        OWN_QUEUE.has(event as string) ? null : gate,
+      );
       return;
     }
     const ack = args[args.length - 1];
@@ -66,7 +84,9 @@ export function socketEventDispatcher(tables: SocketEventTable[], ctx: RealtimeC
  * or the socket's token has expired, and counted as in flight otherwise, until
  * their answer is sent: a shutdown closes connections once nothing is in flight,
  * and an answer sent after that would be lost with its work done (a stored
- * message the client then sends again).
+ * message the client then sends again). Through `gate` (socket-gate.ts) the
+ * event waits for one of the socket's slots first, or is refused when too many
+ * wait; one that waited is checked again, and dropped if its socket is gone.
  */
 async function answer(
   socket: ChatSocket,
@@ -74,6 +94,7 @@ async function answer(
   handler: SocketEventHandler,
   args: unknown[],
   ctx: RealtimeContext,
+  gate: SocketGate | null,
 ): Promise<void> {
   const ack =
     typeof args[args.length - 1] === 'function'
@@ -95,16 +116,33 @@ async function answer(
     countFailure(ctx.metrics, appError.code, appError.status);
     return failureBody(appError);
   };
-  if (ctx.lifecycle.draining) return respond(refusal(new AppError('SHUTTING_DOWN')));
-  if (socket.data.tokenExpired && !ANSWERED_WHILE_EXPIRED.has(event)) {
-    return respond(refusal(new AppError('TOKEN_EXPIRED')));
-  }
+  const refused = (): AckBody | undefined => {
+    if (ctx.lifecycle.draining) return refusal(new AppError('SHUTTING_DOWN'));
+    if (socket.data.tokenExpired && !ANSWERED_WHILE_EXPIRED.has(event)) {
+      return refusal(new AppError('TOKEN_EXPIRED'));
+    }
+    return undefined;
+  };
+  const early = refused();
+  if (early) return respond(early);
+  // Taken before any await, so that waiting events keep the order they arrived in.
+  const ticket = gate ? gate.enter(socket) : 'now';
+  if (ticket === 'refused') return respond(refusal(LINE_FULL));
   await ctx.lifecycle.track(async () => {
     let body: AckBody | void;
     try {
+      if (ticket !== 'now') {
+        await ticket;
+        // Nobody to answer, or things changed while it waited.
+        if (socket.disconnected) return;
+        const late = refused();
+        if (late) return respond(late);
+      }
       body = await handler(socket, args[0]);
     } catch (err) {
       body = refusal(err);
+    } finally {
+      gate?.release(socket);
     }
     respond(body);
   });

@@ -87,6 +87,55 @@ export async function connectScaleOut(
 }
 
 /**
+ * The adapter connects each copy once (`connect()`, ours being lazy) and only
+ * then starts reading the stream or subscribes; a failed connect is an unhandled
+ * rejection and it never tries again, although ioredis goes on reconnecting the
+ * copy. So a node booting while Redis blinked stayed deaf to the other nodes
+ * for good, and looked ready (cluster-state.test.ts). Here the first connect
+ * answers once the copy is ready, after however many attempts, and a
+ * subscription that fails (its connection lost, retries exhausted) is made
+ * again on the next ready connection (ioredis re-subscribes only what had been
+ * confirmed).
+ */
+function persistUntilReady(copy: Redis, onSubscribeFailed: (err: Error) => void): void {
+  const connect = copy.connect.bind(copy);
+  // Only the adapter's own first call: ioredis's reconnections call connect too.
+  copy.connect = () => {
+    copy.connect = connect;
+    return connect().catch(
+      () => new Promise<void>((resolve) => copy.once('ready', () => resolve())),
+    );
+  };
+  const subscribe = copy.subscribe.bind(copy) as (...channels: unknown[]) => Promise<unknown>;
+  const subscribeUntilDone = (...channels: unknown[]): Promise<unknown> => {
+    const attempt = subscribe(...channels);
+    attempt.catch((err: Error) => {
+      onSubscribeFailed(err);
+      // Before the link watch's PING (watchLinks), so that the link counts as usable
+      // only once this subscription is back too.
+      copy.prependOnceListener('ready', () => void subscribeUntilDone(...channels));
+    });
+    return attempt;
+  };
+  copy.subscribe = subscribeUntilDone as Redis['subscribe'];
+}
+
+/**
+ * The adapter sends server-side emits with PUBLISH and drops the promise: a
+ * publish failing as the connection goes (between the canPublish check and the
+ * write) was an unhandled rejection. Marked handled here; whoever awaits the
+ * publish still gets its failure.
+ */
+function markPublishesHandled(redis: Redis): void {
+  const publish = redis.publish.bind(redis) as (...args: unknown[]) => Promise<number>;
+  redis.publish = ((...args: unknown[]) => {
+    const sent = publish(...args);
+    sent.catch(() => undefined);
+    return sent;
+  }) as Redis['publish'];
+}
+
+/**
  * The adapter opens its own connections as copies of ours (`duplicate()`): the
  * stream reader and the Pub/Sub subscriber that carries server-side emits, the
  * cache invalidations among them. Losing only the subscriber loses whatever was
@@ -121,8 +170,15 @@ function watchLinks(redis: Redis, nodeName: string, logger: Logger) {
     const role = `adapter-${usable.size}`;
     const copy = duplicate({ connectionName: `${nodeName}:${role}`, ...override });
     watch(copy, role);
+    persistUntilReady(copy, (err) =>
+      logger.warn(
+        { err: { message: err.message }, redis: role },
+        'redis subscribe failed; retrying',
+      ),
+    );
     return copy;
   };
+  markPublishesHandled(redis);
   return {
     allUsable: () => [...usable.values()].every(Boolean),
     onChange: (listener: () => void) => void listeners.push(listener),

@@ -4,7 +4,6 @@ import { Conversation, Message } from '../../models';
 import type { MessageView } from '../../src/chat/types';
 import { createConversation, createUsers, type TestUser } from '../factories';
 import {
-  connectClient,
   emitAck,
   nextEvent,
   record,
@@ -24,13 +23,13 @@ import {
   proxiedDatabaseUri,
   startTcpProxy,
   testDatabaseTarget,
-  type TcpProxy,
 } from '../helpers/tcp-proxy';
+import { useServiceBehindDatabaseProxy } from '../helpers/proxied-service';
 import { tokenFor } from '../helpers/tokens';
 
 /**
  * The database server goes away during traffic and comes back (a TCP proxy
- * between a real service process and the test database, see tcp-proxy.ts).
+ * between a real service process and the test database, see tcp-harness.proxy.ts).
  * Clients must get a quick, retryable refusal rather than a hang; the service must
  * recover by itself; and a client that retries with client_message_ids must end
  * up with every message stored exactly once.
@@ -42,21 +41,19 @@ const RECOVERY_MS = 15000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('database outage: the database server goes away mid-traffic and comes back', () => {
-  let proxy: TcpProxy;
-  let service: ServiceProcess;
-  const sockets: ClientSocket[] = [];
+  // Short-lived tokens expire at their `exp` (the re-authentication test).
+  const harness = useServiceBehindDatabaseProxy({ JWT_CLOCK_TOLERANCE_SEC: '0' });
   let sender: TestUser, recipient: TestUser, conv: string;
 
   const untilReady = async () => {
     const deadline = Date.now() + RECOVERY_MS;
-    while ((await request(service.url).get('/ready')).status !== 200) {
+    while ((await request(harness.service.url).get('/ready')).status !== 200) {
       if (Date.now() > deadline) throw new Error('service did not become ready');
       await sleep(100);
     }
   };
   const joinedSocket = async (user: TestUser): Promise<ClientSocket> => {
-    const socket = await connectClient(service.url, user.token);
-    sockets.push(socket);
+    const socket = await harness.connect(user.token);
     expect(await emitAck(socket, 'join_conversation', conv)).toMatchObject({ success: true });
     return socket;
   };
@@ -66,42 +63,25 @@ describe('database outage: the database server goes away mid-traffic and comes b
     client_message_id: `client-${i}`,
   });
 
-  beforeAll(async () => {
-    proxy = await startTcpProxy(testDatabaseTarget());
-    service = await startServiceProcess({
-      MONGODB_URI: proxiedDatabaseUri(proxy, mongoose.connection.name),
-      // Short-lived tokens expire at their `exp` (the re-authentication test).
-      JWT_CLOCK_TOLERANCE_SEC: '0',
-    });
-  }, 40000);
-  afterAll(async () => {
-    await service?.stop();
-    await proxy?.close();
-  });
   beforeEach(async () => {
-    proxy.restore();
     await untilReady();
     [sender, recipient] = await createUsers(2);
     conv = await createConversation([sender, recipient]);
-  });
-  afterEach(() => {
-    proxy.restore();
-    sockets.splice(0).forEach((socket) => socket.close());
   });
 
   it('refuses sends quickly and retryably, turns /ready 503 and keeps /health 200 while the database is away', async () => {
     const socket = await joinedSocket(sender);
 
-    proxy.cut();
+    harness.proxy.cut();
     const restAnswers: SendOutcome[] = [];
     for (const i of ['r1', 'r2', 'r3']) {
-      restAnswers.push(await sendOverRest(service.url, sender.token, send(i)));
+      restAnswers.push(await sendOverRest(harness.service.url, sender.token, send(i)));
     }
     const socketAnswers: SendOutcome[] = [];
     for (const i of ['s1', 's2']) socketAnswers.push(await sendOverSocket(socket, send(i)));
-    const ready = await request(service.url).get('/ready');
-    const health = await request(service.url).get('/health');
-    // The test's own connection goes straight to the database, not through the proxy.
+    const ready = await request(harness.service.url).get('/ready');
+    const health = await request(harness.service.url).get('/health');
+    // The test's own connection goes straight to the database, not through the harness.proxy.
     const storedDuringOutage = await Message.countDocuments({ conversation_id: conv });
 
     for (const answer of restAnswers) {
@@ -125,26 +105,26 @@ describe('database outage: the database server goes away mid-traffic and comes b
     expect(health.status).toBe(200);
     expect(storedDuringOutage).toBe(0);
     expect(socket.connected).toBe(true);
-    expect(service.running).toBe(true);
+    expect(harness.service.running).toBe(true);
   });
 
   it('recovers by itself once the database is back: sends succeed again with no restart', async () => {
     const socket = await joinedSocket(sender);
-    proxy.cut();
-    expect(await sendOverRest(service.url, sender.token, send('refused'))).toMatchObject({
+    harness.proxy.cut();
+    expect(await sendOverRest(harness.service.url, sender.token, send('refused'))).toMatchObject({
       kind: 'refused',
       status: 503,
     });
 
-    proxy.restore();
+    harness.proxy.restore();
     const restoredAt = Date.now();
     let viaRest: SendOutcome;
     do {
-      viaRest = await sendOverRest(service.url, sender.token, send('after-rest'));
+      viaRest = await sendOverRest(harness.service.url, sender.token, send('after-rest'));
       if (viaRest.kind !== 'stored') await sleep(100);
     } while (viaRest.kind !== 'stored' && Date.now() - restoredAt < RECOVERY_MS);
     const viaSocket = await sendOverSocket(socket, send('after-socket'));
-    const ready = await request(service.url).get('/ready');
+    const ready = await request(harness.service.url).get('/ready');
 
     expect(viaRest).toMatchObject({ kind: 'stored', status: 201, message: { seq: 1 } });
     expect(viaSocket).toMatchObject({ kind: 'stored', message: { seq: 2 } });
@@ -154,7 +134,7 @@ describe('database outage: the database server goes away mid-traffic and comes b
       'client-after-rest',
       'client-after-socket',
     ]);
-    expect(service.running).toBe(true);
+    expect(harness.service.running).toBe(true);
   });
 
   it('stores every acknowledged message exactly once, seqs gapless, when a retrying client sends 40 through three outages', async () => {
@@ -170,10 +150,10 @@ describe('database outage: the database server goes away mid-traffic and comes b
     const chaos = (async () => {
       for (const afterAcks of [8, 20, 32]) {
         await until(() => acked.size >= afterAcks);
-        proxy.cut();
+        harness.proxy.cut();
         const felt = failures.length + 2;
         await Promise.all([sleep(500), until(() => failures.length >= felt)]);
-        proxy.restore();
+        harness.proxy.restore();
       }
     })();
 
@@ -186,7 +166,7 @@ describe('database outage: the database server goes away mid-traffic and comes b
         for (let attempt = 0; ; attempt++) {
           const outcome =
             (i + attempt) % 2 === 0
-              ? await sendOverRest(service.url, sender.token, input)
+              ? await sendOverRest(harness.service.url, sender.token, input)
               : await sendOverSocket(socket, input);
           if (outcome.kind === 'stored') {
             acked.set(input.client_message_id!, outcome.message);
@@ -195,7 +175,7 @@ describe('database outage: the database server goes away mid-traffic and comes b
           failures.push(outcome);
           if (outcome.kind === 'refused' && outcome.body.retryable !== true) {
             await sleep(300); // the service's log line may trail its answer
-            const errors = service.logs
+            const errors = harness.service.logs
               .filter((line) =>
                 ['socket handler failed', 'unhandled error'].includes(logMessage(line)),
               )
@@ -232,22 +212,25 @@ describe('database outage: the database server goes away mid-traffic and comes b
     // The outages were felt, and every failure was a quick, retryable refusal (no hang, no drop).
     expect(failures.length).toBeGreaterThanOrEqual(6);
     expect(failures.filter((f) => f.kind !== 'refused' || f.ms >= HANG_BOUND_MS)).toEqual([]);
-    expect(service.running).toBe(true);
+    expect(harness.service.running).toBe(true);
   }, 60000);
 
   it('keeps a socket suspended when its re-authentication fails on the outage, so the retry restores it', async () => {
-    const socket = await connectClient(service.url, tokenFor(sender.id, { expiresIn: 2 }));
-    sockets.push(socket);
+    const socket = await harness.connect(tokenFor(sender.id, { expiresIn: 2 }));
     expect(await emitAck(socket, 'join_conversation', conv)).toMatchObject({ success: true });
     await nextEvent(socket, 'token_expired', 4000);
 
-    proxy.cut();
+    harness.proxy.cut();
     const failed = await emitAck(socket, 'authenticate', { token: sender.token });
-    proxy.restore();
+    harness.proxy.restore();
     await untilReady();
     const messages = record(socket, 'new_message');
     const retried = await emitAck(socket, 'authenticate', { token: sender.token });
-    const fromRecipient = await sendOverRest(service.url, recipient.token, send('to-reauthed'));
+    const fromRecipient = await sendOverRest(
+      harness.service.url,
+      recipient.token,
+      send('to-reauthed'),
+    );
     await waitFor(() => messages.length === 1, 3000);
     const ownSend = await sendOverSocket(socket, send('from-reauthed'));
     await waitFor(() => messages.length === 2, 3000);
@@ -278,7 +261,7 @@ describe('database outage: the database server goes away mid-traffic and comes b
 
       // Only the connections open now hang: the insert reaches the database, its reply
       // never comes back, and the connections the driver opens afterwards work.
-      proxy.stall();
+      harness.proxy.stall();
       const outcome = await sendOverSocket(socket, send('lost-reply'), STALL_BOUND_MS + 4000);
       await waitFor(() => received.length === 1, 3000);
       const stored = await Message.find({ conversation_id: conv }).sort({ seq: 1 }).lean();
@@ -306,13 +289,13 @@ describe('database outage: the database server goes away mid-traffic and comes b
       if (second.kind !== 'stored' || first.kind !== 'stored') throw new Error('sends failed');
       const deletions = record(receiver, 'message_deleted');
 
-      proxy.holdReplyTo(commandMarker('update', 'messages'));
+      harness.proxy.holdReplyTo(commandMarker('update', 'messages'));
       const started = Date.now();
-      const res = await request(service.url)
+      const res = await request(harness.service.url)
         .delete(`/api/chat/conversations/${conv}/messages/${second.message._id}`)
         .set('Authorization', `Bearer ${sender.token}`);
       const ms = Date.now() - started;
-      proxy.restore();
+      harness.proxy.restore();
       await waitFor(() => deletions.length === 1, 3000);
       await settle(300);
       const conversation = await Conversation.findById(conv).lean();
@@ -337,13 +320,13 @@ describe('database outage: the database server goes away mid-traffic and comes b
       if (sent.kind !== 'stored') throw new Error('send failed');
       const deletions = record(receiver, 'message_deleted');
       const remove = () =>
-        request(service.url)
+        request(harness.service.url)
           .delete(`/api/chat/conversations/${conv}/messages/${sent.message._id}`)
           .set('Authorization', `Bearer ${sender.token}`);
 
       // The first delete never reaches the database: after the socket timeout it is
       // read back, not found, refused retryably, and watched for in the background.
-      proxy.dropCommand(commandMarker('update', 'messages'));
+      harness.proxy.dropCommand(commandMarker('update', 'messages'));
       const first = await remove();
       const retried = await remove();
       // The background checks (0.5, 2 and 8 s, jittered) see the retry's deletion, not theirs.
@@ -361,13 +344,13 @@ describe('database outage: the database server goes away mid-traffic and comes b
       if (sent.kind !== 'stored') throw new Error('send failed');
       const receipts = record(senderSocket, 'messages_read');
 
-      proxy.holdReplyTo(commandMarker('update', 'conversations'));
+      harness.proxy.holdReplyTo(commandMarker('update', 'conversations'));
       const started = Date.now();
-      const res = await request(service.url)
+      const res = await request(harness.service.url)
         .post(`/api/chat/conversations/${conv}/read`)
         .set('Authorization', `Bearer ${recipient.token}`);
       const ms = Date.now() - started;
-      proxy.restore();
+      harness.proxy.restore();
       await waitFor(() => receipts.length === 1, 3000);
       await settle(300);
 
@@ -387,25 +370,24 @@ describe('database outage: the database server goes away mid-traffic and comes b
 
     it('refuses retryably when it cannot tell, announces the message once it can (to those in the conversation then), and the retry replays it', async () => {
       const [leaver] = await createUsers(1);
-      await request(service.url)
+      await request(harness.service.url)
         .post(`/api/chat/conversations/${conv}/participants`)
         .set('Authorization', `Bearer ${sender.token}`)
         .send({ user_id: leaver.id })
         .expect(200);
       const socket = await joinedSocket(sender);
       const receiver = await joinedSocket(recipient);
-      const leaverSocket = await connectClient(service.url, leaver.token);
-      sockets.push(leaverSocket);
+      const leaverSocket = await harness.connect(leaver.token);
       const leaverNotified = record(leaverSocket, 'message_notification');
       expect((await sendOverSocket(socket, send('warm'))).kind).toBe('stored');
       const received = record(receiver, 'new_message');
 
-      proxy.stall({ alsoNew: true });
+      harness.proxy.stall({ alsoNew: true });
       const refused = await sendOverSocket(socket, send('unknown'), STALL_BOUND_MS + 4000);
       const storedDuringStall = await Message.countDocuments({ conversation_id: conv });
-      proxy.restore();
+      harness.proxy.restore();
       // Removed before the background check finds the message (its first look is 0.5 s on).
-      await request(service.url)
+      await request(harness.service.url)
         .delete(`/api/chat/conversations/${conv}/participants/${leaver.id}`)
         .set('Authorization', `Bearer ${sender.token}`)
         .expect(200);

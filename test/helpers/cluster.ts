@@ -34,6 +34,7 @@ export function startServiceNode(
       REDIS_URL: redisUrl,
       JWT_SECRET: TEST_JWT_SECRET,
       RATE_SEND_PER_SEC: '100000',
+      RATE_REQUESTS_PER_SEC: '100000',
       ...extraEnv,
     },
     stdio: ['ignore', 'pipe', 'inherit'],

@@ -64,6 +64,7 @@ export function startServiceProcess(env: Record<string, string> = {}): Promise<S
       JWT_SECRET: TEST_JWT_SECRET,
       RATE_SEND_PER_SEC: '100000',
       RATE_SEND_BURST: '100000',
+      RATE_REQUESTS_PER_SEC: '100000',
       REDIS_URL: '',
       ...env,
     },

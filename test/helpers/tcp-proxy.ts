@@ -33,6 +33,12 @@ export interface TcpProxy {
    * database (its client waits for a reply that cannot come).
    */
   dropCommand(marker: Buffer): void;
+  /**
+   * Connections beyond the first `count` accepted since start are closed as soon
+   * as they are accepted (until restore); those open stay. A server that lets a
+   * client's first connection in and refuses the next ones.
+   */
+  refuseNewAfter(count: number): void;
   /** The database is back: accept and forward again (held replies are delivered). */
   restore(): void;
   readonly isCut: boolean;
@@ -50,6 +56,7 @@ export async function startTcpProxy(target: TcpTarget): Promise<TcpProxy> {
   const open = new Set<net.Socket>();
   let isCut = false;
   let accepted = 0;
+  let acceptLimit = Infinity;
 
   const track = (socket: net.Socket) => {
     open.add(socket);
@@ -69,7 +76,7 @@ export async function startTcpProxy(target: TcpTarget): Promise<TcpProxy> {
 
   const server = net.createServer((client) => {
     accepted += 1;
-    if (isCut) {
+    if (isCut || accepted > acceptLimit) {
       client.destroy();
       return;
     }
@@ -128,8 +135,12 @@ export async function startTcpProxy(target: TcpTarget): Promise<TcpProxy> {
     dropCommand(marker) {
       dropMarker = marker;
     },
+    refuseNewAfter(count) {
+      acceptLimit = count;
+    },
     restore() {
       isCut = false;
+      acceptLimit = Infinity;
       stallNew = false;
       replyMarker = null;
       dropMarker = null;

@@ -12,6 +12,7 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
     LOG_LEVEL: 'silent',
     // Bursts and concurrency tests send far faster than a person: limits are tested on their own.
     RATE_SEND_PER_SEC: '100000',
+    RATE_REQUESTS_PER_SEC: '100000',
     RATE_CONVERSATIONS_PER_HOUR: '100000',
     MAX_SOCKETS_PER_USER: '1000',
     ...overrides,

@@ -121,6 +121,48 @@ describeWithRedis('cluster-wide state', () => {
     }
   }, 60000);
 
+  it('hears the other nodes once Redis lets its adapter connect, when only its main connection got through at boot', async () => {
+    const redis = new URL(redisUrl);
+    const proxy = await startTcpProxy({ host: redis.hostname, port: Number(redis.port) });
+    // The main connection gets through; the adapter's own two (the stream reader, the
+    // Pub/Sub subscriber) are refused until restore().
+    proxy.refuseNewAfter(1);
+    const late = await startServiceProcess({
+      REDIS_URL: `redis://127.0.0.1:${proxy.port}`,
+      ...ONE_SOCKET,
+    });
+    try {
+      const other = await start(ONE_SOCKET);
+      await waitFor(() => proxy.accepted >= 3, 10000);
+      proxy.restore();
+      for (let tries = 0; (await fetch(`${late.url}/ready`)).status !== 200; tries++) {
+        expect(tries).toBeLessThan(100);
+        await settle(100);
+      }
+      const [a, b] = await createUsers(2);
+      const conv = await createConversation([a, b]);
+      const listener = await connectClient(late.url, a.token);
+      sockets.push(listener);
+      await joinHorseTrust(listener, conv);
+      const received = record(listener, 'new_message');
+
+      // Through the stream: a send on the other node reaches this node's socket.
+      expect((await sendOver(other.url, b.token, conv, 'across')).status).toBe(201);
+      await waitFor(() => received.length === 1, 5000);
+      expect(received[0]).toMatchObject({ conversation_id: conv, text: 'across' });
+      // Through Pub/Sub: this node answers the other's socket count (else it fails open).
+      const refused = await connect(other, a.token).then(
+        () => null,
+        (err: Error) => err,
+      );
+      expect(refused?.message).toMatch(/Too many open connections/);
+      expect(late.logs.map(logMessage)).not.toContain('unhandled promise rejection');
+    } finally {
+      await late.stop();
+      await proxy.close();
+    }
+  }, 60000);
+
   it('forgets its cached conversations when its Pub/Sub subscriber (not only its main connection) reconnects', async () => {
     const node = await start({ PARTICIPATION_CACHE_TTL_MS: '600000' });
     const [a, b] = await createUsers(2);

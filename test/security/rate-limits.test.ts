@@ -171,3 +171,47 @@ describe('rate limits', () => {
     expect(await suite.socketsOf(a.id)).toBe(2);
   });
 });
+
+/**
+ * Every authenticated REST request, reads included, spends one unit of the
+ * user's request budget (3 per second here, no burst), checked before the user
+ * is read from the database.
+ */
+describe('the REST request budget', () => {
+  const suite = useSecureServer({ RATE_REQUESTS_PER_SEC: '3', RATE_REQUESTS_BURST: '0' });
+
+  it('answers 429 with Retry-After once a user has spent it, on reads and writes alike, and not for other users', async () => {
+    const [a, b] = await createUsers(2);
+    const conv = await createConversation([a, b]);
+
+    const reads = await Promise.all(
+      Array.from({ length: 3 }, () => suite.as(a.token).get('/conversations')),
+    );
+    expect(reads.map((r) => r.status)).toEqual([200, 200, 200]);
+
+    const overRead = await suite.as(a.token).get(`/conversations/${conv}/messages`);
+    expectEnvelope(overRead, 429, 'RATE_LIMITED');
+    expect(bodyOf<{ message: string }>(overRead).message).toMatch(/too many requests/i);
+    expect(overRead.headers['retry-after']).toBe('1');
+
+    // A send refused by the request budget stores nothing.
+    const overSend = await suite.as(a.token).post(`/conversations/${conv}/messages`, { text: 'x' });
+    expectEnvelope(overSend, 429, 'RATE_LIMITED');
+    expect(await Message.countDocuments({ conversation_id: conv })).toBe(0);
+
+    // Another user's budget is their own; a request without a valid token spends nobody's.
+    expect((await suite.as(b.token).get('/conversations')).status).toBe(200);
+    expect((await suite.as('not.a.jwt').get('/conversations')).status).toBe(401);
+  });
+
+  it('refills with time: the next window answers again', async () => {
+    const [a] = await createUsers(1);
+    const first = await Promise.all(
+      Array.from({ length: 4 }, () => suite.as(a.token).get('/conversations')),
+    );
+    expect(first.map((r) => r.status).sort()).toEqual([200, 200, 200, 429]);
+
+    await settle(1100);
+    expect((await suite.as(a.token).get('/conversations')).status).toBe(200);
+  });
+});

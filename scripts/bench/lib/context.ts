@@ -42,8 +42,10 @@ export function startProduct(
       MONGODB_URI: ctx.dbUri(dbName),
       JWT_SECRET: ctx.jwtSecret,
       CORS_ORIGINS: '*',
-      // Benchmarks measure throughput, not the per-user limiter (which still runs on every send).
+      // Benchmarks measure throughput, not the per-user limiters (which still run on every
+      // send and every REST request).
       RATE_SEND_PER_SEC: '100000',
+      RATE_REQUESTS_PER_SEC: '100000',
       ...extraEnv,
     },
   });
