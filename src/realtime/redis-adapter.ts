@@ -31,6 +31,18 @@ export interface ScaleOut {
   close(): Promise<void>;
 }
 
+/**
+ * How long a command on the main connection may wait for Redis's reply. A Redis
+ * that hangs with its connections open (frozen, swapping, a slow script) held
+ * every send for good: its rate limit and its broadcast each await a command,
+ * and the connection never closes. Measured against a proxy that held Redis's
+ * replies: REST and socket sends still unanswered after 20 s. With the timeout,
+ * the limit falls back to this node's memory and the broadcast reaches this
+ * node's sockets once the stream write has failed. Far above a healthy reply
+ * (well under 1 ms on loopback).
+ */
+const COMMAND_TIMEOUT_MS = 1000;
+
 export async function connectScaleOut(
   url: string,
   options: { streamMaxLen: number; keyPrefix: string },
@@ -42,6 +54,7 @@ export async function connectScaleOut(
     lazyConnect: true,
     maxRetriesPerRequest: 2,
     connectTimeout: 5000,
+    commandTimeout: COMMAND_TIMEOUT_MS,
     connectionName: `${nodeName}:main`,
   });
   // One warning per outage: the client fails again at every reconnection attempt
@@ -168,7 +181,13 @@ function watchLinks(redis: Redis, nodeName: string, logger: Logger) {
   const duplicate = redis.duplicate.bind(redis);
   redis.duplicate = (override) => {
     const role = `adapter-${usable.size}`;
-    const copy = duplicate({ connectionName: `${nodeName}:${role}`, ...override });
+    const copy = duplicate({
+      connectionName: `${nodeName}:${role}`,
+      // The stream reader blocks in XREAD for up to 5 s by design; the subscriber
+      // only subscribes. Neither holds a client's request.
+      commandTimeout: undefined,
+      ...override,
+    });
     watch(copy, role);
     persistUntilReady(copy, (err) =>
       logger.warn(

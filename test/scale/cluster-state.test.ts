@@ -2,7 +2,14 @@ import { Redis } from 'ioredis';
 import { Conversation } from '../../models';
 import { createConversation, createUsers } from '../factories';
 import { clusterTestRedis, sendOver, startServiceNode, type ServiceNode } from '../helpers/cluster';
-import { connectClient, record, settle, waitFor, type ClientSocket } from '../helpers/realtime';
+import {
+  connectClient,
+  emitAck,
+  record,
+  settle,
+  waitFor,
+  type ClientSocket,
+} from '../helpers/realtime';
 import { logMessage, startServiceProcess } from '../helpers/service-process';
 import { startTcpProxy } from '../helpers/tcp-proxy';
 import { joinHorseTrust, joinKarmyq } from '../helpers/realtime-suite';
@@ -16,6 +23,7 @@ import { joinHorseTrust, joinKarmyq } from '../helpers/realtime-suite';
 const { redisUrl, describeWithRedis } = clusterTestRedis('cluster-state');
 
 const QUIET_MS = 300;
+const HANG_BOUND_MS = 8000;
 const ONE_SOCKET = { MAX_SOCKETS_PER_USER: '1' };
 
 describeWithRedis('cluster-wide state', () => {
@@ -116,6 +124,45 @@ describeWithRedis('cluster-wide state', () => {
         'a node did not confirm a cache invalidation; its entry expires with the TTL',
       );
     } finally {
+      await node.stop();
+      await proxy.close();
+    }
+  }, 60000);
+
+  it('keeps answering and delivering sends on a node whose Redis hangs with its connections open', async () => {
+    const redis = new URL(redisUrl);
+    const proxy = await startTcpProxy({ host: redis.hostname, port: Number(redis.port) });
+    const node = await startServiceProcess({ REDIS_URL: `redis://127.0.0.1:${proxy.port}` });
+    try {
+      const [a, b] = await createUsers(2);
+      const conv = await createConversation([a, b]);
+      const sender = await connectClient(node.url, a.token);
+      const recipient = await connectClient(node.url, b.token);
+      sockets.push(sender, recipient);
+      await joinHorseTrust(recipient, conv);
+      const received = record(recipient, 'new_message');
+
+      // Redis stops replying; nothing is closed, so the client sees no failure by itself.
+      proxy.stall({ alsoNew: true });
+      // A bound on hanging, not a latency target (each Redis command gives up after 1 s).
+      const overSocket = await emitAck(
+        sender,
+        'send_message',
+        {
+          conversation_id: conv,
+          text: 'socket',
+        },
+        HANG_BOUND_MS,
+      );
+      const overRest = await sendOver(node.url, a.token, conv, 'rest').timeout(HANG_BOUND_MS);
+
+      expect(overSocket).toMatchObject({ success: true, data: { text: 'socket', seq: 1 } });
+      expect(overRest.status).toBe(201);
+      await waitFor(() => received.length === 2, HANG_BOUND_MS);
+      expect(received).toMatchObject([{ text: 'socket' }, { text: 'rest' }]);
+      expect(node.logs.map(logMessage)).not.toContain('unhandled promise rejection');
+    } finally {
+      proxy.restore();
       await node.stop();
       await proxy.close();
     }
