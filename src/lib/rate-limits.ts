@@ -4,6 +4,7 @@ import {
   RateLimiterMemory,
   RateLimiterRedis,
   RateLimiterRes,
+  RLWrapperTimeouts,
   type RateLimiterAbstract,
 } from 'rate-limiter-flexible';
 import type { RateLimitConfig } from '../config';
@@ -35,7 +36,7 @@ function limiter(
   const memory = new RateLimiterMemory({ points, duration, keyPrefix: prefix });
   if (!redis) return memory;
   // If Redis is unreachable, each node falls back to its own memory limiter rather than failing sends.
-  return new RateLimiterRedis({
+  const shared = new RateLimiterRedis({
     storeClient: redis.client,
     points,
     duration,
@@ -46,7 +47,21 @@ function limiter(
     // connect timeout when Redis hangs) before the fallback, holding every send.
     rejectIfRedisNotReady: true,
   });
+  // And when Redis hangs with the connection open (no error ever comes): without a
+  // deadline every send and REST request waited for good (cluster-state.test.ts).
+  return new RLWrapperTimeouts({
+    limiter: shared,
+    timeoutMs: REDIS_LIMIT_DEADLINE_MS,
+    insuranceLimiter: memory,
+  });
 }
+
+/**
+ * How long a limit waits for Redis before this node's memory decides. A healthy
+ * reply takes well under a millisecond on a LAN; this is paid per limit on every
+ * send and REST request only while Redis hangs.
+ */
+const REDIS_LIMIT_DEADLINE_MS = 250;
 
 /** A Redis client and the prefix of the keys the service keeps there (REDIS_KEY_PREFIX). */
 export interface RedisStore {
@@ -82,7 +97,9 @@ export function createRateLimits(config: RateLimitConfig, redis?: RedisStore): R
         if (rejection instanceof RateLimiterRes) {
           throw AppError.rateLimited(
             rejection.msBeforeNext,
-            `Too many requests: slow down (${action.replace('_', ' ')})`,
+            action === 'request'
+              ? 'Too many requests: slow down'
+              : `Too many requests: slow down (${action.replace('_', ' ')})`,
           );
         }
         throw rejection;

@@ -32,8 +32,24 @@ const ANSWERED_WHILE_EXPIRED: ReadonlySet<string> = new Set(['authenticate']);
  */
 const OWN_QUEUE: ReadonlySet<string> = new Set(['send_message']);
 
-/** One error for every refusal of a full line: a flood is refused without a stack trace each. */
+/**
+ * `authenticate` has a line of its own, one at a time: a socket whose token
+ * expired must be able to recover while its other events wait (its grace runs).
+ */
+const AUTHENTICATE_RUNNING = 1;
+const AUTHENTICATE_WAITING = 4;
+
+/**
+ * The most JSON characters a gated event's payload may have: it is held while
+ * it waits, before any validation, so a socket's line holds at most ~4 MB of
+ * them instead of Socket.IO's 64 KB each. The largest real one, a receipt of
+ * 500 ids, is ~14 KB.
+ */
+const MAX_GATED_PAYLOAD_CHARS = 16 * 1024;
+
+/** One error per kind of refusal: a flood is refused without a stack trace each. */
 const LINE_FULL = new AppError('RATE_LIMITED', 'Too many events waiting on this socket: slow down');
+const PAYLOAD_TOO_LARGE = new AppError('PAYLOAD_TOO_LARGE', 'Payload too large for this event');
 
 /** The answer to an event no handler takes, when the client asked for one. */
 const UNKNOWN_EVENT = failureBody(new AppError('ROUTE_NOT_FOUND', 'Unknown event'));
@@ -41,9 +57,16 @@ const UNKNOWN_EVENT = failureBody(new AppError('ROUTE_NOT_FOUND', 'Unknown event
 /**
  * One catch-all listener (`socket.onAny`) for every socket, routing each event
  * to its handler. An event without a handler does nothing; if it came with an
- * ack, the ack says so rather than leaving the client to time out.
+ * ack, the ack says so rather than leaving the client to time out. `forget`
+ * takes a disconnected socket's waiting events out of line at once.
  */
-export function socketEventDispatcher(tables: SocketEventTable[], ctx: RealtimeContext) {
+export function socketEventDispatcher(
+  tables: SocketEventTable[],
+  ctx: RealtimeContext,
+): {
+  dispatch: (this: ChatSocket, event: unknown, ...args: unknown[]) => void;
+  forget(socket: ChatSocket): void;
+} {
   const routes = new Map<string, SocketEventHandler>();
   for (const table of tables) {
     for (const [event, handler] of Object.entries(table)) {
@@ -52,18 +75,14 @@ export function socketEventDispatcher(tables: SocketEventTable[], ctx: RealtimeC
     }
   }
   const gate = new SocketGate();
+  const authenticateGate = new SocketGate(AUTHENTICATE_RUNNING, AUTHENTICATE_WAITING);
+  const gateOf = (event: string): SocketGate | null =>
+    OWN_QUEUE.has(event) ? null : event === 'authenticate' ? authenticateGate : gate;
   // Socket.IO calls an onAny listener with the socket as `this`.
-  return function dispatch(this: ChatSocket, event: unknown, ...args: unknown[]): void {
+  function dispatch(this: ChatSocket, event: unknown, ...args: unknown[]): void {
     const handler = typeof event === 'string' ? routes.get(event) : undefined;
     if (handler) {
-      void answer(
-        this,
-        event as string,
-        handler,
-        args,
-        ctx,
-        OWN_QUEUE.has(event as string) ? null : gate,
-      );
+      void answer(this, event as string, handler, args, ctx, gateOf(event as string));
       return;
     }
     const ack = args[args.length - 1];
@@ -74,6 +93,13 @@ export function socketEventDispatcher(tables: SocketEventTable[], ctx: RealtimeC
         ctx.logger.warn({ err }, 'socket ack callback threw');
       }
     }
+  }
+  return {
+    dispatch,
+    forget(socket) {
+      gate.abandon(socket);
+      authenticateGate.abandon(socket);
+    },
   };
 }
 
@@ -125,6 +151,7 @@ async function answer(
   };
   const early = refused();
   if (early) return respond(early);
+  if (gate && tooLarge(args[0])) return respond(refusal(PAYLOAD_TOO_LARGE));
   // Taken before any await, so that waiting events keep the order they arrived in.
   const ticket = gate ? gate.enter(socket) : 'now';
   if (ticket === 'refused') return respond(refusal(LINE_FULL));
@@ -146,4 +173,13 @@ async function answer(
     }
     respond(body);
   });
+}
+
+/** Whether a payload is above MAX_GATED_PAYLOAD_CHARS of JSON (or cannot be measured). */
+function tooLarge(payload: unknown): boolean {
+  try {
+    return (JSON.stringify(payload) ?? '').length > MAX_GATED_PAYLOAD_CHARS;
+  } catch {
+    return true;
+  }
 }

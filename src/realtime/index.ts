@@ -135,12 +135,13 @@ export function createRealtime(http: HttpServer, deps: RealtimeDeps): Realtime {
   );
   // Shared by every socket (Socket.IO calls both with the socket as `this`), so a
   // connection holds no closures of its own: see ack.ts.
-  const dispatch = socketEventDispatcher(
+  const events = socketEventDispatcher(
     [conversationHandlers(chat), messageHandlers(chat), typingHandlers(chat), tokenExpiry.handlers],
     ctx,
   );
   function onDisconnect(this: ChatSocket, reason: string): void {
     tokenExpiry.forget(this);
+    events.forget(this);
     deps.metrics?.socketsConnected.dec();
     logger.info({ socketId: this.id, userId: this.data.actor.id, reason }, 'socket disconnected');
   }
@@ -153,7 +154,7 @@ export function createRealtime(http: HttpServer, deps: RealtimeDeps): Realtime {
       { socketId: socket.id, userId: actor.id, recovered: socket.recovered },
       'socket connected',
     );
-    socket.onAny(dispatch);
+    socket.onAny(events.dispatch);
     socket.on('disconnect', onDisconnect);
     tokenExpiry.watch(socket);
     if (socket.recovered) {

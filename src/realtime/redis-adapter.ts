@@ -32,16 +32,16 @@ export interface ScaleOut {
 }
 
 /**
- * How long a command on the main connection may wait for Redis's reply. A Redis
- * that hangs with its connections open (frozen, swapping, a slow script) held
- * every send for good: its rate limit and its broadcast each await a command,
- * and the connection never closes. Measured against a proxy that held Redis's
- * replies: REST and socket sends still unanswered after 20 s. With the timeout,
- * the limit falls back to this node's memory and the broadcast reaches this
- * node's sockets once the stream write has failed. Far above a healthy reply
- * (well under 1 ms on loopback).
+ * How long the stream write of a broadcast may take. The adapter delivers a
+ * broadcast to this node's own sockets once that write has landed or failed,
+ * and a Redis that hangs with its connections open never answers: REST and
+ * socket sends through a proxy holding Redis's replies were still undelivered
+ * and unanswered after 20 s. Only this write gets a deadline: other commands
+ * may rightly take long (a recovering socket's XRANGE over 50,000 entries took
+ * 383 ms) or are not on a client's path. A write past its deadline may still
+ * land, and then reaches the other nodes late; this node ignores its own.
  */
-const COMMAND_TIMEOUT_MS = 1000;
+const STREAM_WRITE_DEADLINE_MS = 1000;
 
 export async function connectScaleOut(
   url: string,
@@ -54,7 +54,6 @@ export async function connectScaleOut(
     lazyConnect: true,
     maxRetriesPerRequest: 2,
     connectTimeout: 5000,
-    commandTimeout: COMMAND_TIMEOUT_MS,
     connectionName: `${nodeName}:main`,
   });
   // One warning per outage: the client fails again at every reconnection attempt
@@ -94,7 +93,9 @@ export async function connectScaleOut(
     canPublish: () => redis.status === 'ready',
     onLinkChange: (listener) => links.onChange(listener),
     async close() {
-      redis.disconnect();
+      // The copies too: one that never became ready is left reconnecting by the
+      // adapter (its disconnect waits for the copy's first connect).
+      links.disconnectAll();
     },
   };
 }
@@ -148,6 +149,13 @@ function markPublishesHandled(redis: Redis): void {
   }) as Redis['publish'];
 }
 
+/** Gives the adapter's stream writes (XADD, on the main connection) their deadline. */
+function boundStreamWrites(redis: Redis): void {
+  const xadd = redis.xadd.bind(redis) as (...args: unknown[]) => Promise<string | null>;
+  redis.xadd = ((...args: unknown[]) =>
+    withDeadline(xadd(...args), STREAM_WRITE_DEADLINE_MS)) as Redis['xadd'];
+}
+
 /**
  * The adapter opens its own connections as copies of ours (`duplicate()`): the
  * stream reader and the Pub/Sub subscriber that carries server-side emits, the
@@ -181,13 +189,7 @@ function watchLinks(redis: Redis, nodeName: string, logger: Logger) {
   const duplicate = redis.duplicate.bind(redis);
   redis.duplicate = (override) => {
     const role = `adapter-${usable.size}`;
-    const copy = duplicate({
-      connectionName: `${nodeName}:${role}`,
-      // The stream reader blocks in XREAD for up to 5 s by design; the subscriber
-      // only subscribes. Neither holds a client's request.
-      commandTimeout: undefined,
-      ...override,
-    });
+    const copy = duplicate({ connectionName: `${nodeName}:${role}`, ...override });
     watch(copy, role);
     persistUntilReady(copy, (err) =>
       logger.warn(
@@ -198,8 +200,10 @@ function watchLinks(redis: Redis, nodeName: string, logger: Logger) {
     return copy;
   };
   markPublishesHandled(redis);
+  boundStreamWrites(redis);
   return {
     allUsable: () => [...usable.values()].every(Boolean),
     onChange: (listener: () => void) => void listeners.push(listener),
+    disconnectAll: () => usable.forEach((_, link) => link.disconnect()),
   };
 }

@@ -61,6 +61,18 @@ export class SocketGate {
     return new Promise<void>((resolve) => line.push(resolve));
   }
 
+  /**
+   * A disconnected socket: its waiting events leave the line at once (each finds
+   * its socket gone and is dropped), and with them the payloads they hold.
+   * Releases of events still running find no state and do nothing.
+   */
+  abandon(socket: ChatSocket): void {
+    const slots = this.slots.get(socket);
+    if (!slots) return;
+    this.slots.delete(socket);
+    slots.waiting.splice(0).forEach((admit) => admit());
+  }
+
   /** Frees a slot: handed straight to the next in line, so no newcomer can jump it. */
   release(socket: ChatSocket): void {
     const slots = this.slots.get(socket);

@@ -77,6 +77,41 @@ describe('a socket flooding database-reading events', () => {
     });
   }, 30000);
 
+  it('answers authenticate in a line of its own, so a socket can renew its token while its other events wait', async () => {
+    const socket = await connect(reader);
+    harness.proxy.stall({ alsoNew: true });
+    const fillers = Array.from({ length: ADMITTED + 1 }, () =>
+      emitLater(socket, 'mark_read', { conversation_id: conv }),
+    );
+    const renewal = emitAck(socket, 'authenticate', { token: reader.token }, ACK_WAIT_MS);
+    await settle(300);
+    harness.proxy.restore();
+
+    expect(await renewal).toMatchObject({
+      success: true,
+      data: { expires_at: expect.any(String) },
+    });
+    const answers = await Promise.all(fillers);
+    expect(answers.filter((ack) => !ack.success)).toHaveLength(1);
+  }, 30000);
+
+  it('refuses an oversized payload before it waits, and still takes the largest real one (a receipt of 500 ids)', async () => {
+    const socket = await connect(reader);
+    const oversized = await emitAck(socket, 'join_conversation', {
+      conversation_id: conv,
+      padding: 'x'.repeat(20 * 1024),
+    });
+    expect(oversized).toEqual({
+      success: false,
+      code: 'PAYLOAD_TOO_LARGE',
+      message: 'Payload too large for this event',
+    });
+    const ids = Array.from({ length: 500 }, () => new mongoose.Types.ObjectId().toString());
+    expect(
+      await emitAck(socket, 'message_received', { conversation_id: conv, message_ids: ids }),
+    ).toEqual({ success: true, data: { conversation_id: conv, delivered: [] } });
+  }, 30000);
+
   it('keeps the order the socket sent in: a join then a leave, both waiting in line, leave it out of the room', async () => {
     const waiting = await connect(reader);
     const talker = await connect(sender);

@@ -37,7 +37,8 @@ export interface Arrival {
 
 /**
  * Runs `work` as an ordered event of `socket`. Called synchronously when the
- * event arrives, so the numbers follow the order the client sent.
+ * event is admitted, which the per-socket gate does in arrival order (ack.ts,
+ * socket-gate.ts), so the numbers follow the order the client sent.
  */
 export async function inArrivalOrder<T>(
   socket: ChatSocket,
