@@ -39,17 +39,8 @@ const OWN_QUEUE: ReadonlySet<string> = new Set(['send_message']);
 const AUTHENTICATE_RUNNING = 1;
 const AUTHENTICATE_WAITING = 4;
 
-/**
- * The most JSON characters a gated event's payload may have: it is held while
- * it waits, before any validation, so a socket's line holds at most ~4 MB of
- * them instead of Socket.IO's 64 KB each. The largest real one, a receipt of
- * 500 ids, is ~14 KB.
- */
-const MAX_GATED_PAYLOAD_CHARS = 16 * 1024;
-
-/** One error per kind of refusal: a flood is refused without a stack trace each. */
+/** One error for every refusal of a full line: a flood is refused without a stack trace each. */
 const LINE_FULL = new AppError('RATE_LIMITED', 'Too many events waiting on this socket: slow down');
-const PAYLOAD_TOO_LARGE = new AppError('PAYLOAD_TOO_LARGE', 'Payload too large for this event');
 
 /** The answer to an event no handler takes, when the client asked for one. */
 const UNKNOWN_EVENT = failureBody(new AppError('ROUTE_NOT_FOUND', 'Unknown event'));
@@ -151,7 +142,6 @@ async function answer(
   };
   const early = refused();
   if (early) return respond(early);
-  if (gate && tooLarge(args[0])) return respond(refusal(PAYLOAD_TOO_LARGE));
   // Taken before any await, so that waiting events keep the order they arrived in.
   const ticket = gate ? gate.enter(socket) : 'now';
   if (ticket === 'refused') return respond(refusal(LINE_FULL));
@@ -173,13 +163,4 @@ async function answer(
     }
     respond(body);
   });
-}
-
-/** Whether a payload is above MAX_GATED_PAYLOAD_CHARS of JSON (or cannot be measured). */
-function tooLarge(payload: unknown): boolean {
-  try {
-    return (JSON.stringify(payload) ?? '').length > MAX_GATED_PAYLOAD_CHARS;
-  } catch {
-    return true;
-  }
 }

@@ -23,6 +23,7 @@ import { auditRoomsEvery } from './room-audit';
 import { userSocketCounter } from './socket-count';
 import type { RealtimeContext } from './context';
 import { socketEventDispatcher } from './ack';
+import { dropSlowConsumersEvery } from './slow-consumers';
 import { conversationHandlers } from './handlers/conversation.handlers';
 import { messageHandlers } from './handlers/message.handlers';
 import { typingHandlers } from './handlers/typing.handlers';
@@ -62,6 +63,29 @@ export interface Realtime {
   close(): Promise<void>;
 }
 
+/**
+ * The largest frame a socket may send (beyond, Socket.IO closes that socket).
+ * The largest real payload, a send of 2,000 characters all escaped in JSON
+ * (`\uXXXX`), is ~12 KB; the parse cost of a frame grows with its size and,
+ * for nested JSON, steeply (a 64 KB `[[[…]]]` took 3.75 ms against 0.04 ms flat).
+ */
+export const MAX_FRAME_BYTES = 16 * 1024;
+
+const CONNECT_TIMEOUT_MS = 10_000;
+
+/**
+ * Connections with an engine.io session but no Socket.IO socket yet (between
+ * the transport handshake and the authenticated CONNECT). Without a bound, an
+ * anonymous flood of polling handshakes (7,400/s, each session held until its
+ * connect timeout) took the heap to 1.77 GB in 48 s, on its way to running out.
+ * Beyond it new handshakes are refused until some complete or time out.
+ */
+export const MAX_PENDING_HANDSHAKES = 5_000;
+
+function handshakesPending(io: ChatServer): number {
+  return io.engine.clientsCount - io.of('/').sockets.size;
+}
+
 /** Socket.IO on the HTTP server: handshake checks, personal rooms, handlers per feature. */
 export function createRealtime(http: HttpServer, deps: RealtimeDeps): Realtime {
   const corsOrigins = deps.corsOrigins ?? ['*'];
@@ -73,7 +97,10 @@ export function createRealtime(http: HttpServer, deps: RealtimeDeps): Realtime {
   const io: ChatServer = new Server(http, {
     // Compression costs CPU per frame and memory per socket; chat frames are small.
     perMessageDeflate: false,
-    maxHttpBufferSize: 64 * 1024,
+    maxHttpBufferSize: MAX_FRAME_BYTES,
+    // A connection that has not sent Socket.IO's CONNECT by then is closed: an
+    // engine.io session costs ~5 KB before anyone is authenticated (default 45 s).
+    connectTimeout: CONNECT_TIMEOUT_MS,
     // A socket that drops briefly gets its rooms and missed room broadcasts back.
     // Middlewares run again, so a recovered socket is re-authenticated. Never the
     // only safety net: clients resync with GET /api/chat/sync.
@@ -85,6 +112,9 @@ export function createRealtime(http: HttpServer, deps: RealtimeDeps): Realtime {
     // the Origin check that actually refuses other sites' pages happens here.
     allowRequest: (req, callback) => {
       if (ctx.lifecycle.draining) return callback('Server is shutting down', false);
+      if (handshakesPending(io) >= MAX_PENDING_HANDSHAKES) {
+        return callback('Server busy: too many connections not yet authenticated', false);
+      }
       callback(
         isOriginAllowed(req.headers.origin, corsOrigins) ? null : 'Origin not allowed',
         isOriginAllowed(req.headers.origin, corsOrigins),
@@ -123,6 +153,7 @@ export function createRealtime(http: HttpServer, deps: RealtimeDeps): Realtime {
       logger,
     });
   }
+  const stopSweeps = dropSlowConsumersEvery(io, logger);
   const stopAudits = deps.adapter
     ? auditRoomsEvery(io, deps.roomAuditIntervalMs ?? 0, logger)
     : null;
@@ -170,6 +201,7 @@ export function createRealtime(http: HttpServer, deps: RealtimeDeps): Realtime {
     close: async () => {
       detach();
       // Awaited last: a run in progress must not delay the notices below.
+      stopSweeps();
       const auditsStopped = stopAudits?.();
       // This node's sockets only: through the adapter it would reach (and make
       // reconnect) every client of the cluster.

@@ -13,8 +13,8 @@ export const MAX_RUNNING_PER_SOCKET = 8;
  * took the server from 77 MB to 2.3 GB of RSS and held another user's join for
  * 41-51 s (probe, 2026-11-22): every event started its database work at once and
  * queued in the driver's pool. Each waiting event holds its decoded payload
- * (Socket.IO's maxHttpBufferSize, 64 KB, bounds one), so a socket holds at most
- * ~17 MB of them, ~50 KB with real payloads.
+ * (a frame is at most 16 KB, realtime/index.ts), so a socket holds at most ~4 MB
+ * of them, ~50 KB with real payloads.
  */
 export const MAX_WAITING_PER_SOCKET = 256;
 

@@ -34,6 +34,25 @@ describe('input hardening', () => {
     expect(await Message.countDocuments()).toBe(0);
   });
 
+  it('reads no body before the caller is authenticated: a malformed or oversized one without a token gets 401', async () => {
+    const { app, conversationId } = await setup();
+    const path = `${CHAT}/conversations/${conversationId}/messages`;
+
+    const malformed = await request(app)
+      .post(path)
+      .set('Content-Type', 'application/json')
+      .send('{"text": "unterminated');
+    const oversized = await request(app)
+      .post(path)
+      .set('Authorization', 'Bearer not.a.jwt')
+      .set('Content-Type', 'application/json')
+      .send(JSON.stringify({ text: 'x'.repeat(40_000) }));
+
+    expectFailure(malformed, 401, 'UNAUTHENTICATED');
+    expectFailure(oversized, 401, 'UNAUTHENTICATED');
+    expect(await Message.countDocuments()).toBe(0);
+  });
+
   it.each([
     ['a top-level string', '"just a string"'],
     ['a top-level number', '42'],

@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { Message } from '../../models';
 import { userRoom } from '../../src/realtime/rooms';
 import type { RunningServer } from '../../src/server';
@@ -280,6 +281,36 @@ describe('graceful shutdown on SIGTERM', () => {
     await expect(stuck.finish(body.slice(5))).rejects.toThrow();
     await expect(halfHeaders.finish('\r\n')).rejects.toThrow();
     expect(await Message.countDocuments({ conversation_id: conv })).toBe(0);
+  }, 20000);
+
+  it('does not wait for pipelined requests whose connection the client dropped', async () => {
+    const service = await start();
+    const port = Number(new URL(service.url).port);
+    // Thousands of requests in one write, on a connection the client never reads and
+    // then destroys: Node never answers the ones queued behind the first.
+    const pipelined =
+      `GET /api/chat/conversations HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer bad.x.y\r\n\r\n`.repeat(
+        2000,
+      );
+    const client = net.connect(port, '127.0.0.1');
+    client.on('error', () => undefined);
+    await new Promise<void>((resolve) => client.once('connect', () => resolve()));
+    client.pause();
+    client.write(pipelined);
+    await sleep(1000);
+    client.destroy();
+    await sleep(200);
+
+    const sigtermAt = Date.now();
+    service.signal('SIGTERM');
+    const exit = await service.exited;
+
+    expect(exit.code).toBe(0);
+    expect(
+      service.logs.filter((line) => logMessage(line).includes('work still in flight')),
+    ).toEqual([]);
+    // Well before the drain deadline it would otherwise wait out.
+    expect(exit.at - sigtermAt).toBeLessThan(SHUTDOWN_TIMEOUT_MS - 2000);
   }, 20000);
 
   it('answers every socket send it stored before it closes the connection, the last of a queue included', async () => {

@@ -1,3 +1,4 @@
+import { MAX_FRAME_BYTES } from '../../src/realtime';
 import request from 'supertest';
 import type { Socket } from 'socket.io-client';
 import { Message } from '../../models';
@@ -27,8 +28,6 @@ import {
  * Express 5, socket events through onEvent), so no request or event reaches that
  * handler; the tests check instead that it never fires.
  */
-
-const MAX_HTTP_BUFFER_SIZE = 64 * 1024;
 
 /** Lines that mean an error escaped its handler, or a handler failed unexpectedly. */
 function escapedErrors(logs: LogLine[]): string[] {
@@ -125,6 +124,18 @@ describe('process resilience: bad input never takes the process down', () => {
     expect(escapedErrors(service.logs.slice(logsBefore))).toEqual([]);
   });
 
+  it('takes the largest valid send within the frame limit: 2,000 characters that JSON escapes to six bytes each', async () => {
+    const sa = await open(a);
+    const text = `a${'\u0001'.repeat(1998)}z`;
+    const ack = await emitAck(sa, 'send_message', {
+      conversation_id: conv,
+      text,
+      client_message_id: 'c'.repeat(64),
+    });
+    expect(ack).toMatchObject({ success: true, data: { text } });
+    expect(sa.connected).toBe(true);
+  });
+
   it('closes only the socket that sends a frame over maxHttpBufferSize', async () => {
     const sa = await open(a);
     const sb = await open(b);
@@ -133,7 +144,7 @@ describe('process resilience: bad input never takes the process down', () => {
     const closed = disconnection(sa);
     sa.emit('send_message', {
       conversation_id: conv,
-      text: 'x'.repeat(MAX_HTTP_BUFFER_SIZE + 1024),
+      text: 'x'.repeat(MAX_FRAME_BYTES + 1024),
     });
     const reason = await closed;
 

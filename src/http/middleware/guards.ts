@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import cors from 'cors';
 import type { RequestHandler } from 'express';
 import { AppError } from '../../lib/errors';
@@ -26,8 +27,29 @@ export function originGuard(allowList: string[]): RequestHandler[] {
   return [corsHandler, refuseOthers];
 }
 
-/** Counts each request in flight; while draining, new requests get a retryable 503. */
+/**
+ * Counts each request in flight until its response finishes or closes, or its
+ * connection closes: a pipelined request queued behind another gets neither
+ * response event when the client drops the connection (its response never
+ * started), and each stayed in flight for good, so every later shutdown waited
+ * out its whole deadline (`req`'s own 'close' will not do: it fires once the
+ * body is read). While draining, new requests get a retryable 503.
+ */
 export function drainGuard(lifecycle: Lifecycle): RequestHandler {
+  // One 'close' listener per connection, however many requests it pipelines.
+  const openOn = new WeakMap<Socket, Set<() => void>>();
+  const untilClosed = (connection: Socket, done: () => void): (() => void) => {
+    let waiting = openOn.get(connection);
+    if (!waiting) {
+      const set = new Set<() => void>();
+      openOn.set(connection, set);
+      connection.once('close', () => set.forEach((settle) => settle()));
+      waiting = set;
+    }
+    waiting.add(done);
+    const registered = waiting;
+    return () => registered.delete(done);
+  };
   return (req, res, next) => {
     if (lifecycle.draining) {
       res.setHeader('Connection', 'close');
@@ -36,8 +58,13 @@ export function drainGuard(lifecycle: Lifecycle): RequestHandler {
     void lifecycle.track(
       () =>
         new Promise<void>((resolve) => {
-          res.once('finish', resolve);
-          res.once('close', resolve);
+          const forget = untilClosed(req.socket, resolve);
+          const done = () => {
+            forget();
+            resolve();
+          };
+          res.once('finish', done);
+          res.once('close', done);
           next();
         }),
     );

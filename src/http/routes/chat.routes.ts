@@ -23,7 +23,7 @@ import { syncRules } from '../validators/sync.validators';
 import { objectIdParam } from '../validators/common.validators';
 
 /** Every /api/chat route: route → validate → controller → service. */
-export function chatRoutes(chat: ChatServices, authenticate: RequestHandler): Router {
+export function chatRoutes(chat: ChatServices, authenticate: RequestHandler[]): Router {
   const router = Router();
   const conversations = conversationController(chat);
   const messages = messageController(chat);

@@ -11,7 +11,7 @@ import { karmyqHistoryRules, karmyqListRules } from '../validators/karmyq.valida
  * The Karmyq document's REST paths under /messages, behind the same
  * authentication as /api/chat (its document names no auth; ours requires a token).
  */
-export function karmyqRoutes(chat: ChatServices, authenticate: RequestHandler): Router {
+export function karmyqRoutes(chat: ChatServices, authenticate: RequestHandler[]): Router {
   const router = Router();
   const karmyq = karmyqController(chat);
   const conversations = conversationController(chat);
