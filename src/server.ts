@@ -110,7 +110,11 @@ export async function startServer(
     clock: new ChangeClock(config.syncSettleMs),
     limits: createRateLimits(
       config.limits,
-      scaleOut && { client: scaleOut.redis, keyPrefix: config.redisKeyPrefix },
+      scaleOut && {
+        client: scaleOut.redis,
+        keyPrefix: config.redisKeyPrefix,
+        replies: scaleOut.replies,
+      },
     ),
     participation: new ParticipationCache({ ttlMs: config.participationCacheTtlMs }),
   });

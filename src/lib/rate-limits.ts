@@ -4,13 +4,13 @@ import {
   RateLimiterMemory,
   RateLimiterRedis,
   RateLimiterRes,
-  RLWrapperTimeouts,
   type RateLimiterAbstract,
 } from 'rate-limiter-flexible';
 import type { RateLimitConfig } from '../config';
+import { DeadlineExceeded, withDeadline } from './deadline';
 import { AppError } from './errors';
 
-/** `request`: any authenticated REST request (reads included), on top of its own action's limit. */
+/** `request`: every authenticated REST request (reads included), on top of its own action's limit. */
 export type LimitedAction = 'send' | 'create_conversation' | 'request';
 
 /**
@@ -23,50 +23,71 @@ export interface RateLimits {
   readonly socketsPerUser: number;
 }
 
-interface Consumer {
+export interface Consumer {
   consume(key: string): Promise<unknown>;
 }
 
-function limiter(
+function memoryLimiter(points: number, duration: number, prefix: string): RateLimiterAbstract {
+  return new RateLimiterMemory({ points, duration, keyPrefix: prefix });
+}
+
+function redisLimiter(
   points: number,
   duration: number,
   prefix: string,
-  redis?: RedisStore,
+  redis: RedisStore,
 ): RateLimiterAbstract {
-  const memory = new RateLimiterMemory({ points, duration, keyPrefix: prefix });
-  if (!redis) return memory;
-  // If Redis is unreachable, each node falls back to its own memory limiter rather than failing sends.
-  const shared = new RateLimiterRedis({
+  return new RateLimiterRedis({
     storeClient: redis.client,
     points,
     duration,
     keyPrefix: `${redis.keyPrefix}:rl:${prefix}`,
-    insuranceLimiter: memory,
     // At once while the connection is down: a command would otherwise wait in the
     // client's offline queue for two reconnection attempts (each up to the 5 s
     // connect timeout when Redis hangs) before the fallback, holding every send.
     rejectIfRedisNotReady: true,
   });
-  // And when Redis hangs with the connection open (no error ever comes): without a
-  // deadline every send and REST request waited for good (cluster-state.test.ts).
-  return new RLWrapperTimeouts({
-    limiter: shared,
-    timeoutMs: REDIS_LIMIT_DEADLINE_MS,
-    insuranceLimiter: memory,
-  });
 }
 
 /**
  * How long a limit waits for Redis before this node's memory decides. A healthy
- * reply takes well under a millisecond on a LAN; this is paid per limit on every
- * send and REST request only while Redis hangs.
+ * reply takes well under a millisecond on a LAN; this is paid once per hang (the
+ * ReplyWatch then keeps the limits in memory until Redis answers a PING).
  */
-const REDIS_LIMIT_DEADLINE_MS = 250;
+export const REDIS_LIMIT_DEADLINE_MS = 250;
+
+/**
+ * The limit shared through Redis, or this node's own when Redis cannot say: its
+ * connection down (refused at once), an error, or no answer in time (a Redis that
+ * hangs with its connection open held every send and REST request for good,
+ * cluster-state.test.ts). A refusal from Redis is a refusal.
+ */
+export function sharedOrLocal(shared: Consumer, local: Consumer, replies?: Replies): Consumer {
+  return {
+    async consume(key) {
+      if (replies && !replies.answering()) return local.consume(key);
+      try {
+        return await withDeadline(shared.consume(key), REDIS_LIMIT_DEADLINE_MS);
+      } catch (err) {
+        if (err instanceof RateLimiterRes) throw err;
+        if (err instanceof DeadlineExceeded) replies?.missed();
+        return local.consume(key);
+      }
+    },
+  };
+}
+
+/** What the limits need to know of Redis's health (lib/reply-watch.ts). */
+export interface Replies {
+  answering(): boolean;
+  missed(): void;
+}
 
 /** A Redis client and the prefix of the keys the service keeps there (REDIS_KEY_PREFIX). */
 export interface RedisStore {
   client: Redis;
   keyPrefix: string;
+  replies?: Replies;
 }
 
 /** A sustained rate per second, plus a burst allowance spread over 10 s (none when 0). */
@@ -76,16 +97,34 @@ function perSecondWithBurst(
   prefix: string,
   redis?: RedisStore,
 ): Consumer {
-  const sustained = limiter(perSecond, 1, prefix, redis);
-  return burst > 0
-    ? new BurstyRateLimiter(sustained, limiter(burst, 10, `${prefix}_burst`, redis))
-    : sustained;
+  const compose = (
+    make: (points: number, duration: number, prefix: string) => RateLimiterAbstract,
+  ) => {
+    const sustained = make(perSecond, 1, prefix);
+    return burst > 0
+      ? new BurstyRateLimiter(sustained, make(burst, 10, `${prefix}_burst`))
+      : sustained;
+  };
+  const local = compose(memoryLimiter);
+  if (!redis) return local;
+  return sharedOrLocal(
+    compose((p, d, name) => redisLimiter(p, d, name, redis)),
+    local,
+    redis.replies,
+  );
+}
+
+/** A limit over one window (no burst). */
+function perWindow(points: number, duration: number, prefix: string, redis?: RedisStore): Consumer {
+  const local = memoryLimiter(points, duration, prefix);
+  if (!redis) return local;
+  return sharedOrLocal(redisLimiter(points, duration, prefix, redis), local, redis.replies);
 }
 
 export function createRateLimits(config: RateLimitConfig, redis?: RedisStore): RateLimits {
   const consumers: Record<LimitedAction, Consumer> = {
     send: perSecondWithBurst(config.sendPerSecond, config.sendBurst, 'send', redis),
-    create_conversation: limiter(config.conversationsPerHour, 3600, 'conv_create', redis),
+    create_conversation: perWindow(config.conversationsPerHour, 3600, 'conv_create', redis),
     request: perSecondWithBurst(config.requestsPerSecond, config.requestsBurst, 'request', redis),
   };
   return {

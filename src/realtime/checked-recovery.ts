@@ -1,4 +1,5 @@
 import type { Namespace, ServerOptions } from 'socket.io';
+import { withDeadline } from '../lib/deadline';
 import type { Adapter, PrivateSessionId, Session } from 'socket.io-adapter';
 import { CONVERSATION_ROOM_EVENTS } from './broadcaster';
 import { NOT_REPLAYED } from './recovery-adapter';
@@ -39,6 +40,9 @@ interface PacketWriter {
 }
 const EVENT_PACKET = 2;
 
+/** How long finding a recovering socket's session may take (a Redis read in a cluster). */
+const RESTORE_DEADLINE_MS = 2000;
+
 /**
  * Connection state recovery, checked. On its own, Socket.IO rejoins a recovering
  * socket's rooms and writes the packets it missed as soon as the session is found,
@@ -57,7 +61,10 @@ export function withCheckedRecovery(adapter: AdapterConstructor): AdapterConstru
     const instance = new (adapter as new (nsp: Namespace) => Adapter)(nsp);
     const restore = instance.restoreSession.bind(instance);
     instance.restoreSession = async (pid: PrivateSessionId, offset: string) => {
-      const session = await restore(pid, offset);
+      // Bounded: with a Redis that hangs, every reconnecting client waited out its
+      // connect timeout, and again at each retry (it keeps presenting its session).
+      // Past the deadline Socket.IO starts the socket afresh (the client resyncs).
+      const session = await withDeadline(restore(pid, offset), RESTORE_DEADLINE_MS);
       if (!session) return session;
       const previous = session.data as
         { actor?: { id?: unknown }; tokenExpired?: unknown } | undefined;

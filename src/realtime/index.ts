@@ -82,13 +82,13 @@ const CONNECT_TIMEOUT_MS = 10_000;
  */
 export const MAX_PENDING_HANDSHAKES = 5_000;
 
-function handshakesPending(io: ChatServer): number {
-  return io.engine.clientsCount - io.of('/').sockets.size;
-}
-
 /** Socket.IO on the HTTP server: handshake checks, personal rooms, handlers per feature. */
 export function createRealtime(http: HttpServer, deps: RealtimeDeps): Realtime {
   const corsOrigins = deps.corsOrigins ?? ['*'];
+  // Connections between their transport handshake and their socket's connection
+  // (or their close): counted, not derived from engine and socket totals, which
+  // several CONNECTs on one connection or a namespace-level disconnect skew.
+  const pendingConnections = new Set<object>();
   const ctx: RealtimeContext = {
     logger: deps.logger,
     lifecycle: deps.lifecycle ?? new Lifecycle(),
@@ -112,7 +112,7 @@ export function createRealtime(http: HttpServer, deps: RealtimeDeps): Realtime {
     // the Origin check that actually refuses other sites' pages happens here.
     allowRequest: (req, callback) => {
       if (ctx.lifecycle.draining) return callback('Server is shutting down', false);
-      if (handshakesPending(io) >= MAX_PENDING_HANDSHAKES) {
+      if (pendingConnections.size >= MAX_PENDING_HANDSHAKES) {
         return callback('Server busy: too many connections not yet authenticated', false);
       }
       callback(
@@ -170,14 +170,23 @@ export function createRealtime(http: HttpServer, deps: RealtimeDeps): Realtime {
     [conversationHandlers(chat), messageHandlers(chat), typingHandlers(chat), tokenExpiry.handlers],
     ctx,
   );
+  io.engine.on('connection', (connection: { once(event: 'close', fn: () => void): void }) => {
+    pendingConnections.add(connection);
+    connection.once('close', () => pendingConnections.delete(connection));
+  });
   function onDisconnect(this: ChatSocket, reason: string): void {
     tokenExpiry.forget(this);
     events.forget(this);
+    // The service has one namespace: a client that leaves it (a namespace-level
+    // disconnect) has no use for its connection, which would otherwise stay open,
+    // answering pings, outside the per-user socket cap.
+    if (this.conn.readyState === 'open') this.conn.close();
     deps.metrics?.socketsConnected.dec();
     logger.info({ socketId: this.id, userId: this.data.actor.id, reason }, 'socket disconnected');
   }
 
   io.on('connection', (socket) => {
+    pendingConnections.delete(socket.conn);
     const actor = socket.data.actor;
     void socket.join(userRoom(actor.id));
     deps.metrics?.socketsConnected.inc();

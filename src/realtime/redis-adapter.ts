@@ -1,7 +1,8 @@
 import os from 'node:os';
 import { createAdapter } from '@socket.io/redis-streams-adapter';
 import { Redis } from 'ioredis';
-import { withDeadline } from '../lib/deadline';
+import { DeadlineExceeded, withDeadline } from '../lib/deadline';
+import { ReplyWatch } from '../lib/reply-watch';
 import type { Logger } from '../lib/logger';
 
 /**
@@ -26,6 +27,8 @@ export interface ScaleOut {
    * server-side emits) and the adapter's count of nodes go over that one alone.
    */
   canPublish(): boolean;
+  /** Whether Redis answers commands (see ReplyWatch): the rate limits consult it too. */
+  replies: ReplyWatch;
   /** Called whenever one of those connections closes or becomes ready again. */
   onLinkChange(listener: () => void): void;
   close(): Promise<void>;
@@ -67,6 +70,8 @@ export async function connectScaleOut(
   redis.on('ready', () => (errorLogged = false));
   await redis.connect();
   const links = watchLinks(redis, nodeName, logger);
+  const replies = new ReplyWatch(redis, logger);
+  boundStreamWrites(redis, replies);
   const adapter = createAdapter(redis, {
     // Every name the adapter uses in Redis, its Pub/Sub channels included (they
     // span all Redis databases): another environment on the same Redis would
@@ -91,6 +96,7 @@ export async function connectScaleOut(
     },
     connected: links.allUsable,
     canPublish: () => redis.status === 'ready',
+    replies,
     onLinkChange: (listener) => links.onChange(listener),
     async close() {
       // The copies too: one that never became ready is left reconnecting by the
@@ -149,11 +155,20 @@ function markPublishesHandled(redis: Redis): void {
   }) as Redis['publish'];
 }
 
-/** Gives the adapter's stream writes (XADD, on the main connection) their deadline. */
-function boundStreamWrites(redis: Redis): void {
+/**
+ * Gives the adapter's stream writes (XADD, on the main connection) their
+ * deadline; while Redis is not answering they are not sent at all (each would
+ * wait in the client's queue, holding its packet, for as long as the hang).
+ */
+function boundStreamWrites(redis: Redis, replies: ReplyWatch): void {
   const xadd = redis.xadd.bind(redis) as (...args: unknown[]) => Promise<string | null>;
-  redis.xadd = ((...args: unknown[]) =>
-    withDeadline(xadd(...args), STREAM_WRITE_DEADLINE_MS)) as Redis['xadd'];
+  redis.xadd = ((...args: unknown[]) => {
+    if (!replies.answering()) return Promise.reject(new Error('redis is not answering'));
+    return withDeadline(xadd(...args), STREAM_WRITE_DEADLINE_MS).catch((err: unknown) => {
+      if (err instanceof DeadlineExceeded) replies.missed();
+      throw err;
+    });
+  }) as Redis['xadd'];
 }
 
 /**
@@ -200,7 +215,6 @@ function watchLinks(redis: Redis, nodeName: string, logger: Logger) {
     return copy;
   };
   markPublishesHandled(redis);
-  boundStreamWrites(redis);
   return {
     allUsable: () => [...usable.values()].every(Boolean),
     onChange: (listener: () => void) => void listeners.push(listener),

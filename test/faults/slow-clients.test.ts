@@ -1,5 +1,6 @@
 import http from 'node:http';
 import net from 'node:net';
+import WebSocket from 'ws';
 import { CONNECTION_LIMITS, type RunningServer } from '../../src/server';
 import { MAX_PENDING_HANDSHAKES } from '../../src/realtime';
 import { userRoom } from '../../src/realtime/rooms';
@@ -89,6 +90,28 @@ describe('slow and idle clients', () => {
       expect(ms).toBeLessThan(bound);
     }
   }, 30_000);
+
+  it('closes a connection whose client left the namespace but kept the connection open', async () => {
+    const [user] = await createUsers(1);
+    // Raw engine.io over a WebSocket: CONNECT to '/', then DISCONNECT from it while
+    // keeping the connection (and answering pings), as a client bent on holding them would.
+    const raw = new WebSocket(
+      `${server.url.replace('http', 'ws')}/socket.io/?EIO=4&transport=websocket`,
+    );
+    const closed = new Promise<void>((resolve) => raw.once('close', () => resolve()));
+    raw.on('message', (data: Buffer) => {
+      const packet = data.toString();
+      if (packet.startsWith('0')) raw.send(`40${JSON.stringify({ token: user.token })}`);
+      else if (packet.startsWith('40')) raw.send('41');
+      else if (packet === '2') raw.send('3');
+    });
+    try {
+      await closed;
+      expect(raw.readyState).toBe(WebSocket.CLOSED);
+    } finally {
+      raw.terminate();
+    }
+  }, 15_000);
 
   it('refuses new handshakes while too many connections have not authenticated yet', async () => {
     const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });

@@ -11,7 +11,7 @@ import {
   type ClientSocket,
 } from '../helpers/realtime';
 import { logMessage, startServiceProcess } from '../helpers/service-process';
-import { startTcpProxy } from '../helpers/tcp-proxy';
+import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy';
 import { joinHorseTrust, joinKarmyq } from '../helpers/realtime-suite';
 
 /**
@@ -38,6 +38,28 @@ describeWithRedis('cluster-wide state', () => {
     const socket = await connectClient(node.url, token);
     sockets.push(socket);
     return socket;
+  };
+  /**
+   * A node whose Redis connections run through a proxy the test can cut, stall or
+   * filter (`beforeStart` sets it up for the boot); `stop` ends both.
+   */
+  const nodeBehindRedisProxy = async (
+    env: Record<string, string> = {},
+    beforeStart?: (proxy: TcpProxy) => void,
+  ) => {
+    const redis = new URL(redisUrl);
+    const proxy = await startTcpProxy({ host: redis.hostname, port: Number(redis.port) });
+    beforeStart?.(proxy);
+    const node = await startServiceProcess({
+      REDIS_URL: `redis://127.0.0.1:${proxy.port}`,
+      ...env,
+    });
+    const stop = async () => {
+      proxy.restore();
+      await node.stop();
+      await proxy.close();
+    };
+    return { node, proxy, stop };
   };
   afterEach(() => sockets.splice(0).forEach((s) => s.close()));
   afterAll(async () => {
@@ -82,9 +104,7 @@ describeWithRedis('cluster-wide state', () => {
   }, 60000);
 
   it('answers a removal at once and admits handshakes while its Redis is unreachable, with nothing unhandled', async () => {
-    const redis = new URL(redisUrl);
-    const proxy = await startTcpProxy({ host: redis.hostname, port: Number(redis.port) });
-    const node = await startServiceProcess({ REDIS_URL: `redis://127.0.0.1:${proxy.port}` });
+    const { node, proxy, stop } = await nodeBehindRedisProxy();
     try {
       const [a, b, c] = await createUsers(3);
       const conv = await createConversation([a, b, c]);
@@ -124,15 +144,12 @@ describeWithRedis('cluster-wide state', () => {
         'a node did not confirm a cache invalidation; its entry expires with the TTL',
       );
     } finally {
-      await node.stop();
-      await proxy.close();
+      await stop();
     }
   }, 60000);
 
   it('keeps answering and delivering sends on a node whose Redis hangs with its connections open', async () => {
-    const redis = new URL(redisUrl);
-    const proxy = await startTcpProxy({ host: redis.hostname, port: Number(redis.port) });
-    const node = await startServiceProcess({ REDIS_URL: `redis://127.0.0.1:${proxy.port}` });
+    const { node, proxy, stop } = await nodeBehindRedisProxy();
     try {
       const [a, b] = await createUsers(2);
       const conv = await createConversation([a, b]);
@@ -162,22 +179,18 @@ describeWithRedis('cluster-wide state', () => {
       expect(received).toMatchObject([{ text: 'socket' }, { text: 'rest' }]);
       expect(node.logs.map(logMessage)).not.toContain('unhandled promise rejection');
     } finally {
-      proxy.restore();
-      await node.stop();
-      await proxy.close();
+      await stop();
     }
   }, 60000);
 
   it('hears the other nodes once Redis lets its adapter connect, when only its main connection got through at boot', async () => {
-    const redis = new URL(redisUrl);
-    const proxy = await startTcpProxy({ host: redis.hostname, port: Number(redis.port) });
     // The main connection gets through; the adapter's own two (the stream reader, the
     // Pub/Sub subscriber) are refused until restore().
-    proxy.refuseNewAfter(1);
-    const late = await startServiceProcess({
-      REDIS_URL: `redis://127.0.0.1:${proxy.port}`,
-      ...ONE_SOCKET,
-    });
+    const {
+      node: late,
+      proxy,
+      stop,
+    } = await nodeBehindRedisProxy(ONE_SOCKET, (redisProxy) => redisProxy.refuseNewAfter(1));
     try {
       const other = await start(ONE_SOCKET);
       await waitFor(() => proxy.accepted >= 3, 10000);
@@ -205,8 +218,7 @@ describeWithRedis('cluster-wide state', () => {
       expect(refused?.message).toMatch(/Too many open connections/);
       expect(late.logs.map(logMessage)).not.toContain('unhandled promise rejection');
     } finally {
-      await late.stop();
-      await proxy.close();
+      await stop();
     }
   }, 60000);
 
