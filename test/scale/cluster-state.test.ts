@@ -4,7 +4,9 @@ import { createConversation, createUsers } from '../factories';
 import { clusterTestRedis, sendOver, startServiceNode, type ServiceNode } from '../helpers/cluster';
 import {
   connectClient,
+  connectReconnecting,
   emitAck,
+  nextEvent,
   record,
   settle,
   waitFor,
@@ -24,6 +26,13 @@ const { redisUrl, describeWithRedis } = clusterTestRedis('cluster-state');
 
 const QUIET_MS = 300;
 const HANG_BOUND_MS = 8000;
+const withTimeout = <T>(promise: Promise<T>, ms: number): Promise<T> =>
+  Promise.race([
+    promise,
+    new Promise<never>((_, reject) =>
+      setTimeout(() => reject(new Error(`not within ${ms} ms`)), ms),
+    ),
+  ]);
 const ONE_SOCKET = { MAX_SOCKETS_PER_USER: '1' };
 
 describeWithRedis('cluster-wide state', () => {
@@ -150,6 +159,7 @@ describeWithRedis('cluster-wide state', () => {
 
   it('keeps answering and delivering sends on a node whose Redis hangs with its connections open', async () => {
     const { node, proxy, stop } = await nodeBehindRedisProxy();
+    let dropped: ClientSocket | undefined;
     try {
       const [a, b] = await createUsers(2);
       const conv = await createConversation([a, b]);
@@ -158,6 +168,16 @@ describeWithRedis('cluster-wide state', () => {
       sockets.push(sender, recipient);
       await joinHorseTrust(recipient, conv);
       const received = record(recipient, 'new_message');
+
+      // A client with a recoverable session: it has received a broadcast (and its offset).
+      const reconnecting = await connectReconnecting(node.url, b.token);
+      dropped = reconnecting;
+      await joinHorseTrust(reconnecting, conv);
+      const warm = nextEvent(reconnecting, 'new_message');
+      expect((await sendOver(node.url, a.token, conv, 'before')).status).toBe(201);
+      await warm;
+      await waitFor(() => received.length === 1);
+      received.splice(0);
 
       // Redis stops replying; nothing is closed, so the client sees no failure by itself.
       proxy.stall({ alsoNew: true });
@@ -173,12 +193,21 @@ describeWithRedis('cluster-wide state', () => {
       );
       const overRest = await sendOver(node.url, a.token, conv, 'rest').timeout(HANG_BOUND_MS);
 
-      expect(overSocket).toMatchObject({ success: true, data: { text: 'socket', seq: 1 } });
+      expect(overSocket).toMatchObject({ success: true, data: { text: 'socket', seq: 2 } });
       expect(overRest.status).toBe(201);
       await waitFor(() => received.length === 2, HANG_BOUND_MS);
       expect(received).toMatchObject([{ text: 'socket' }, { text: 'rest' }]);
+
+      // A client whose connection drops during the hang gets back in (afresh: its session
+      // could not be read), instead of waiting out the connect timeout at every retry.
+      const back = new Promise<void>((resolve) => reconnecting.once('connect', () => resolve()));
+      reconnecting.io.engine.close();
+      await withTimeout(back, HANG_BOUND_MS);
+      expect(reconnecting.connected).toBe(true);
+      expect(reconnecting.recovered).toBe(false);
       expect(node.logs.map(logMessage)).not.toContain('unhandled promise rejection');
     } finally {
+      dropped?.close();
       await stop();
     }
   }, 60000);
