@@ -67,6 +67,9 @@ export function sharedOrLocal(shared: Consumer, local: Consumer, replies?: Repli
     async consume(key) {
       if (replies && !replies.answering()) return local.consume(key);
       try {
+        // A shared refusal of the sustained rate followed by a late burst check lands
+        // here too: the request is then judged by this node's own limits (lenient,
+        // and charged twice to Redis's count once that lands; accepted for an outage).
         return await withDeadline(shared.consume(key), REDIS_LIMIT_DEADLINE_MS);
       } catch (err) {
         if (err instanceof RateLimiterRes) throw err;

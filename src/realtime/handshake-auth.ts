@@ -40,16 +40,17 @@ export function handshakeAuth(
       const { userId, expiresAt } = verifier.verify(token);
       // A Karmyq client also names its user in the query: never trusted, and it must be the token's.
       assertClaimedUser(socket.handshake.query?.userId, userId, 'query.userId');
+      const actor = await loadActor(userId);
+      if (!actor) throw new AppError('UNAUTHENTICATED', 'User no longer exists');
       // A recovering socket counts too: its old connection closed and left the room.
-      // Checked before the user is read, so handshakes beyond the cap cost no database read.
+      // Counted last, right before the socket is admitted (and joins its room): counted
+      // before the user's read, concurrent handshakes all passed it (4 of 12 with a cap of 2).
       if (limit && (await limit.socketsOf(userId)) >= limit.maxSocketsPerUser) {
         throw AppError.rateLimited(
           1000,
           `Too many open connections (at most ${limit.maxSocketsPerUser} per user)`,
         );
       }
-      const actor = await loadActor(userId);
-      if (!actor) throw new AppError('UNAUTHENTICATED', 'User no longer exists');
       socket.data.actor = actor;
       socket.data.tokenExpiresAt = expiresAt;
       next();

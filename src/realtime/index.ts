@@ -170,9 +170,13 @@ export function createRealtime(http: HttpServer, deps: RealtimeDeps): Realtime {
     [conversationHandlers(chat), messageHandlers(chat), typingHandlers(chat), tokenExpiry.handlers],
     ctx,
   );
+  // Shared listeners (the connection comes as `this`): no closure per connection.
+  function forgetPending(this: object): void {
+    pendingConnections.delete(this);
+  }
   io.engine.on('connection', (connection: { once(event: 'close', fn: () => void): void }) => {
     pendingConnections.add(connection);
-    connection.once('close', () => pendingConnections.delete(connection));
+    connection.once('close', forgetPending);
   });
   function onDisconnect(this: ChatSocket, reason: string): void {
     tokenExpiry.forget(this);
