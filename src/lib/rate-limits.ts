@@ -54,7 +54,7 @@ function redisLimiter(
  * reply takes well under a millisecond on a LAN; this is paid once per hang (the
  * ReplyWatch then keeps the limits in memory until Redis answers a PING).
  */
-export const REDIS_LIMIT_DEADLINE_MS = 250;
+const REDIS_LIMIT_DEADLINE_MS = 250;
 
 /**
  * The limit shared through Redis, or this node's own when Redis cannot say: its

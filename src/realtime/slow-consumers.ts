@@ -7,7 +7,7 @@ import type { ChatServer } from './socket-types';
  * reading (a reading one drains that much in milliseconds, even while a
  * recovery replays its missed packets) and the connection is dropped.
  */
-export const MAX_BACKLOG_BYTES = 1024 * 1024;
+const MAX_BACKLOG_BYTES = 1024 * 1024;
 const SWEEP_INTERVAL_MS = 1000;
 
 /** The parts of an engine.io connection the sweep reads (not in its public types). */
@@ -23,7 +23,7 @@ interface EngineConnection {
  * buffer and the packets engine.io holds while that one is busy (or, on
  * long-polling, until the client polls). Counting stops past the bound.
  */
-export function backlogBytes(connection: EngineConnection): number {
+function backlogBytes(connection: EngineConnection): number {
   let bytes = connection.transport?.socket?.bufferedAmount ?? 0;
   for (const packet of connection.writeBuffer) {
     if (bytes > MAX_BACKLOG_BYTES) break;

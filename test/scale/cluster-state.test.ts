@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import { Conversation } from '../../models';
+import { withDeadline } from '../../src/lib/deadline';
 import { createConversation, createUsers } from '../factories';
 import { clusterTestRedis, sendOver, startServiceNode, type ServiceNode } from '../helpers/cluster';
 import {
@@ -26,13 +27,6 @@ const { redisUrl, describeWithRedis } = clusterTestRedis('cluster-state');
 
 const QUIET_MS = 300;
 const HANG_BOUND_MS = 8000;
-const withTimeout = <T>(promise: Promise<T>, ms: number): Promise<T> =>
-  Promise.race([
-    promise,
-    new Promise<never>((_, reject) =>
-      setTimeout(() => reject(new Error(`not within ${ms} ms`)), ms),
-    ),
-  ]);
 const ONE_SOCKET = { MAX_SOCKETS_PER_USER: '1' };
 
 describeWithRedis('cluster-wide state', () => {
@@ -202,7 +196,7 @@ describeWithRedis('cluster-wide state', () => {
       // could not be read), instead of waiting out the connect timeout at every retry.
       const back = new Promise<void>((resolve) => reconnecting.once('connect', () => resolve()));
       reconnecting.io.engine.close();
-      await withTimeout(back, HANG_BOUND_MS);
+      await withDeadline(back, HANG_BOUND_MS);
       expect(reconnecting.connected).toBe(true);
       expect(reconnecting.recovered).toBe(false);
       expect(node.logs.map(logMessage)).not.toContain('unhandled promise rejection');
